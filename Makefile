@@ -1,0 +1,30 @@
+# PGXS build: the packaging build. CMakeLists.txt globs the same source folders for the
+# compile database and the C++ unit tests.
+EXTENSION = pg_viewmgr
+MODULE_big = pg_viewmgr
+OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp) $(wildcard src/pg/*.cpp)))
+DATA = $(wildcard extension/pg_viewmgr--*.sql)
+PGFILEDESC = "pg_viewmgr - declarative view management"
+
+REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --outputdir=build/regress
+
+PG_CPPFLAGS = -I$(CURDIR)/src
+PG_CXXFLAGS = -std=c++17 -Wno-register -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -fno-omit-frame-pointer
+SHLIB_LINK += -lstdc++
+
+# PGXS would also compile every .cpp to LLVM bitcode with clang, without PG_CXXFLAGS;
+# JIT inlining of this code brings nothing, so skip the bitcode step.
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Server headers are third-party code to us: include them as system headers so our own
+# warnings stay readable.
+override CPPFLAGS := $(patsubst -I$(includedir_server),-isystem $(includedir_server),$(CPPFLAGS))
+
+installcheck: | build/regress
+build/regress:
+	mkdir -p $@

@@ -1,0 +1,122 @@
+-- pg_viewmgr 0.1.0: the registry of managed views and the SQL API. The engine itself is
+-- C++ (see src/); this script only declares objects.
+\echo Use "CREATE EXTENSION pg_viewmgr" to load this file. \quit
+
+-- Fails if the schema exists: the extension owns it and everything in it.
+CREATE SCHEMA viewmgr;
+GRANT USAGE ON SCHEMA viewmgr TO PUBLIC;
+
+-- One row per managed view. Written only by pg_viewmgr's functions (which write it as the
+-- extension owner); readable by everyone. Column names are mirrored in src/pg/registry.cpp.
+CREATE TABLE viewmgr.managed_view (
+    schema_name           text        NOT NULL,
+    relation_name         text        NOT NULL,
+    materialized          boolean     NOT NULL,
+    -- the definition as registered (one query, without a trailing semicolon)
+    definition            text        NOT NULL,
+    -- schemas the definition is resolved with, fixed at registration ($user expanded)
+    search_path           text[]      NOT NULL,
+    -- declared extra dependencies and dependencies inferred from the definition, as
+    -- qualified names (quote_ident(schema) || '.' || quote_ident(name))
+    depends_on            text[]      NOT NULL DEFAULT '{}',
+    reads                 text[]      NOT NULL DEFAULT '{}',
+    indexes               text[]      NOT NULL DEFAULT '{}',
+    with_data             boolean     NOT NULL DEFAULT true,
+    comment               text,
+    view_options          text[]      NOT NULL DEFAULT '{}',
+    -- the definition as PostgreSQL deparses it after analysis (NULL until it can be
+    -- analysed, e.g. while what it reads does not exist yet)
+    canonical_definition  text,
+    -- what was last built: its fingerprints, pg_get_viewdef and index definitions
+    built_fingerprint     text,
+    built_definition_fingerprint text,
+    built_viewdef         text,
+    built_indexes         text[],
+    owner                 name        NOT NULL,
+    registered_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at            timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    built_at              timestamptz,
+    last_refreshed_at     timestamptz,
+    last_refresh_duration interval,
+    last_error            text,
+    PRIMARY KEY (schema_name, relation_name)
+);
+
+COMMENT ON TABLE viewmgr.managed_view IS
+    'pg_viewmgr registry: one row per managed view; change it only through viewmgr functions';
+
+SELECT pg_catalog.pg_extension_config_dump('viewmgr.managed_view', '');
+REVOKE ALL ON viewmgr.managed_view FROM PUBLIC;
+GRANT SELECT ON viewmgr.managed_view TO PUBLIC;
+
+-- Every function pins search_path. Functions that resolve user-written names take the
+-- caller's search_path as a defaulted argument: defaults are evaluated in the caller's
+-- session before the function's own SET clause applies.
+
+CREATE FUNCTION viewmgr.register(
+    view_name    text,
+    definition   text,
+    materialized boolean DEFAULT false,
+    depends_on   text[]  DEFAULT '{}',
+    indexes      text[]  DEFAULT '{}',
+    with_data    boolean DEFAULT true,
+    comment      text    DEFAULT NULL,
+    apply        boolean DEFAULT true,
+    view_options text[]  DEFAULT '{}',
+    search_path  text    DEFAULT pg_catalog.current_setting('search_path'))
+RETURNS text
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_register';
+
+COMMENT ON FUNCTION viewmgr.register(text, text, boolean, text[], text[], boolean, text, boolean, text[], text) IS
+    'declare a managed view (and build it unless apply => false); returns created, replaced, rebuilt, unchanged or registered';
+
+CREATE FUNCTION viewmgr.unregister(
+    view_name   text,
+    drop_view   boolean DEFAULT true,
+    cascade     boolean DEFAULT false,
+    search_path text    DEFAULT pg_catalog.current_setting('search_path'))
+RETURNS void
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_unregister';
+
+CREATE FUNCTION viewmgr.sync(dry_run boolean DEFAULT false)
+RETURNS TABLE(view_name text, action text, reason text)
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_sync';
+
+CREATE FUNCTION viewmgr.drift()
+RETURNS TABLE(view_name text, drift text, detail text)
+LANGUAGE C STRICT STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_drift';
+
+CREATE FUNCTION viewmgr.dependency_order()
+RETURNS TABLE(step integer, level integer, view_name text, depends_on text[])
+LANGUAGE C STRICT STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_dependency_order';
+
+CREATE FUNCTION viewmgr.graph(format text DEFAULT 'dot')
+RETURNS text
+LANGUAGE C CALLED ON NULL INPUT STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_graph';
+
+-- One row per managed view with its state, computed from the registry and the catalogs.
+CREATE FUNCTION viewmgr.view_states()
+RETURNS TABLE(view_name text, kind text, state text, last_refreshed_at timestamptz,
+              last_refresh_duration interval, last_error text, depends_on text[])
+LANGUAGE C STRICT STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_view_states';
+
+CREATE VIEW viewmgr.status AS
+    SELECT view_name, kind, state, last_refreshed_at, last_refresh_duration, last_error,
+           depends_on
+      FROM viewmgr.view_states();
+
+GRANT SELECT ON viewmgr.status TO PUBLIC;

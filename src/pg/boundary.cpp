@@ -1,0 +1,68 @@
+#include "pg/boundary.hpp"
+
+#include <cstring>
+#include <new>
+
+namespace viewmgr::pg {
+
+const char* PgError::what() const noexcept {
+  return (data_ != nullptr && data_->message != nullptr) ? data_->message : "PostgreSQL error";
+}
+
+ErrorData* capture_current_error(MemoryContext caller_context) {
+  // CopyErrorData must not run in ErrorContext; the copy goes to the transaction context
+  // because the caller's context may be an SPI context that unwinding will delete.
+  MemoryContextSwitchTo(TopTransactionContext);
+  ErrorData* data = CopyErrorData();
+  FlushErrorState();
+  MemoryContextSwitchTo(caller_context);
+  return data;
+}
+
+char* pstrdup_in(MemoryContext context, const std::string& text) {
+  return pg_call([&] { return MemoryContextStrdup(context, text.c_str()); });
+}
+
+namespace {
+
+int to_sqlstate(const std::string& code) {
+  if (code.size() != 5) return ERRCODE_INTERNAL_ERROR;
+  return MAKE_SQLSTATE(code[0], code[1], code[2], code[3], code[4]);
+}
+
+}  // namespace
+
+Datum run_sql_function(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo)) {
+  ErrorData* pg_error = nullptr;
+  int sqlstate = ERRCODE_INTERNAL_ERROR;
+  char* message = nullptr;
+  char* detail = nullptr;
+  char* hint = nullptr;
+  // Copies below use palloc, which could itself raise ERROR (out of memory); that would
+  // leave the catch block by longjmp and only leak the exception object.
+  try {
+    return body(fcinfo);
+  } catch (const PgError& error) {
+    pg_error = error.data();
+  } catch (const viewmgr::Error& error) {
+    sqlstate = to_sqlstate(error.sqlstate());
+    message = pstrdup(error.what());
+    if (!error.detail().empty()) detail = pstrdup(error.detail().c_str());
+    if (!error.hint().empty()) hint = pstrdup(error.hint().c_str());
+  } catch (const std::bad_alloc&) {
+    sqlstate = ERRCODE_OUT_OF_MEMORY;
+    message = pstrdup("out of memory in pg_viewmgr");
+  } catch (const std::exception& error) {
+    message = psprintf("pg_viewmgr internal error: %s", error.what());
+  } catch (...) {
+    message = pstrdup("pg_viewmgr internal error: unknown exception");
+  }
+  // Outside every catch block now: safe to longjmp.
+  if (pg_error != nullptr) ReThrowError(pg_error);
+  ereport(ERROR, (errcode(sqlstate), errmsg_internal("%s", message),
+                  detail != nullptr ? errdetail_internal("%s", detail) : 0,
+                  hint != nullptr ? errhint("%s", hint) : 0));
+  pg_unreachable();
+}
+
+}  // namespace viewmgr::pg

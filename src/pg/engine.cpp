@@ -1,0 +1,548 @@
+#include "pg/engine.hpp"
+
+#include <algorithm>
+#include <set>
+#include <unordered_set>
+
+#include "core/error.hpp"
+#include "core/fingerprint.hpp"
+#include "pg/boundary.hpp"
+#include "pg/scopes.hpp"
+#include "pg/spi.hpp"
+
+namespace viewmgr::pg {
+
+// ---------------------------------------------------------------------------------------
+// The registry and its graph
+
+ManagedViews::ManagedViews(std::vector<ManagedView> views) : views_(std::move(views)) {
+  index_names();
+  // Views never built resolve their reads again: what they name may have been registered
+  // since. Built views keep what their build resolved.
+  for (auto& view : views_) {
+    if (!view.built_fingerprint.has_value()) {
+      view.reads = resolve(parse_definition(view.definition).reads, view.search_path);
+    }
+  }
+  build_graph();
+}
+
+NodeId ManagedViews::put(ManagedView view) {
+  auto existing = find(view.name);
+  NodeId node;
+  if (existing.has_value()) {
+    node = *existing;
+    views_[node] = std::move(view);
+  } else {
+    node = views_.size();
+    views_.push_back(std::move(view));
+  }
+  index_names();
+  build_graph();
+  return node;
+}
+
+void ManagedViews::index_names() {
+  by_display_.clear();
+  for (NodeId i = 0; i < views_.size(); i++) by_display_[views_[i].display_name] = i;
+}
+
+void ManagedViews::build_graph() {
+  graph_ = DependencyGraph();
+  for (const auto& view : views_) graph_.add_node(view.display_name);
+  for (NodeId i = 0; i < views_.size(); i++) {
+    for (const auto* list : {&views_[i].reads, &views_[i].depends_on}) {
+      for (const auto& dep : *list) {
+        auto it = by_display_.find(dep);
+        if (it != by_display_.end()) graph_.add_edge(i, it->second);
+      }
+    }
+  }
+}
+
+std::optional<NodeId> ManagedViews::find(const QualifiedName& name) const {
+  auto it = by_display_.find(name.display());
+  if (it == by_display_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool ManagedViews::is_managed(const std::string& display_name) const {
+  return by_display_.count(display_name) > 0;
+}
+
+std::vector<std::string> ManagedViews::resolve(const std::vector<RelationRef>& refs,
+                                               const std::vector<std::string>& path) const {
+  std::vector<std::string> out;
+  for (const auto& ref : refs) {
+    std::string resolved;
+    if (!ref.schema.empty()) {
+      resolved = QualifiedName{ref.schema, ref.name}.display();
+    } else {
+      // pg_catalog is searched first unless the path places it.
+      std::vector<std::string> schemas;
+      if (std::find(path.begin(), path.end(), "pg_catalog") == path.end()) {
+        schemas.push_back("pg_catalog");
+      }
+      schemas.insert(schemas.end(), path.begin(), path.end());
+      for (const auto& schema : schemas) {
+        QualifiedName candidate{schema, ref.name};
+        std::string display = candidate.display();
+        if (is_managed(display) || OidIsValid(relation_oid(candidate))) {
+          resolved = display;
+          break;
+        }
+      }
+      if (resolved.empty()) {
+        // Not there yet: the first schema it could be created in is the best guess.
+        resolved = path.empty() ? quote_ident(ref.name) : QualifiedName{path[0], ref.name}.display();
+      }
+    }
+    if (std::find(out.begin(), out.end(), resolved) == out.end()) out.push_back(resolved);
+  }
+  return out;
+}
+
+std::vector<std::string> ManagedViews::managed_dependencies(NodeId node) const {
+  std::vector<std::string> names;
+  for (NodeId dep : graph_.dependencies(node)) names.push_back(graph_.name(dep));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void ManagedViews::check_declared_dependencies(const std::vector<NodeId>& nodes) const {
+  for (NodeId node : nodes) {
+    const ManagedView& view = views_.at(node);
+    for (const auto& dep : view.depends_on) {
+      if (!is_managed(dep)) {
+        throw Error(sqlstate::kUndefinedObject,
+                    view.display_name + " depends on " + dep + ", which is not a managed view",
+                    {}, "Register " + dep + " with viewmgr.register first, or remove it from depends_on.");
+      }
+    }
+  }
+}
+
+void ManagedViews::check_cycles() const {
+  std::vector<NodeId> cycle = graph_.find_cycle();
+  if (!cycle.empty()) {
+    throw Error(sqlstate::kInvalidObjectDefinition,
+                "dependency cycle among managed views: " + graph_.describe_cycle(cycle), {},
+                "Views cannot depend on themselves, directly or through others.");
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// What is in the catalogs
+
+namespace {
+
+struct LiveRelation {
+  Oid oid = InvalidOid;
+  char relkind = 0;
+  bool populated = false;
+  Oid owner = InvalidOid;
+};
+
+std::optional<LiveRelation> live_relation(const QualifiedName& name) {
+  Oid oid = relation_oid(name);
+  if (!OidIsValid(oid)) return std::nullopt;
+  LiveRelation live = pg_call([&] {
+    LiveRelation l{};
+    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(oid));
+    if (!HeapTupleIsValid(tuple)) elog(ERROR, "cache lookup failed for relation %u", oid);
+    auto* form = (Form_pg_class)GETSTRUCT(tuple);
+    l.oid = oid;
+    l.relkind = form->relkind;
+    l.populated = form->relispopulated;
+    l.owner = form->relowner;
+    ReleaseSysCache(tuple);
+    return l;
+  });
+  return live;
+}
+
+const char* relkind_name(char relkind) {
+  switch (relkind) {
+    case RELKIND_VIEW: return "view";
+    case RELKIND_MATVIEW: return "materialized view";
+    case RELKIND_RELATION: return "table";
+    case RELKIND_PARTITIONED_TABLE: return "partitioned table";
+    case RELKIND_FOREIGN_TABLE: return "foreign table";
+    case RELKIND_SEQUENCE: return "sequence";
+    default: return "relation";
+  }
+}
+
+struct LiveIndex {
+  std::string name;
+  std::string definition;
+};
+
+// Indexes on a relation with their definitions (pg_get_indexdef).
+std::vector<LiveIndex> live_indexes(Oid relid) {
+  QueryResult result = spi_query(
+      "SELECT c.relname, pg_catalog.pg_get_indexdef(i.indexrelid) "
+      "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+      "WHERE i.indrelid = $1 ORDER BY 1",
+      {{std::to_string(relid), OIDOID}});
+  std::vector<LiveIndex> out;
+  for (const auto& row : result.rows) out.push_back({*row[0], *row[1]});
+  return out;
+}
+
+bool has_index_definition(const std::vector<LiveIndex>& live, const std::string& definition) {
+  return std::any_of(live.begin(), live.end(),
+                     [&](const LiveIndex& index) { return index.definition == definition; });
+}
+
+std::string current_user_name() {
+  return std::string(pg_call([] { return GetUserNameFromId(GetUserId(), false); }));
+}
+
+// Why the live object differs from what was last built, or empty.
+std::string definition_drift(const ManagedView& view, const LiveRelation& live) {
+  if (!view.built_viewdef.has_value()) return {};
+  if (live_canonical_definition(live.oid) != *view.built_viewdef) {
+    return "definition changed outside pg_viewmgr";
+  }
+  return {};
+}
+
+std::vector<std::string> missing_built_indexes(const ManagedView& view, Oid relid) {
+  std::vector<std::string> missing;
+  if (!view.materialized || view.built_indexes.empty()) return missing;
+  std::vector<LiveIndex> live = live_indexes(relid);
+  for (const auto& definition : view.built_indexes) {
+    if (!has_index_definition(live, definition)) missing.push_back(definition);
+  }
+  return missing;
+}
+
+// The canonical form of the registered definition; analysed now if the registry has none
+// (it could not be analysed at registration). nullopt while what it reads is missing.
+std::optional<std::string> desired_canonical(ManagedView& view) {
+  if (view.canonical_definition.has_value()) return view.canonical_definition;
+  auto analyzed = try_analyze_definition(view.definition, view.search_path);
+  if (!analyzed.has_value()) return std::nullopt;
+  view.canonical_definition = analyzed->canonical;
+  return view.canonical_definition;
+}
+
+// Replace or rebuild, for a definition change on a live plain view.
+ViewNeed replace_or_rebuild(ManagedView& view, const LiveRelation& live, std::string reason) {
+  if (view.materialized) return {Action::kRebuilt, reason, true};
+  auto analyzed = try_analyze_definition(view.definition, view.search_path);
+  if (!analyzed.has_value()) {
+    return {Action::kRebuilt, reason + "; the new definition needs its sources rebuilt first", true};
+  }
+  std::string why;
+  if (!can_replace_columns(live_columns(live.oid), analyzed->columns, &why)) {
+    return {Action::kRebuilt, reason + "; " + why, true};
+  }
+  return {Action::kReplaced, reason, true};
+}
+
+ViewNeed assess(ManagedView& view) {
+  auto live = live_relation(view.name);
+  if (!live.has_value()) {
+    return {Action::kCreated, view.built_fingerprint ? "missing" : "not built yet", false};
+  }
+  if (live->relkind != RELKIND_VIEW && live->relkind != RELKIND_MATVIEW) {
+    throw Error(sqlstate::kWrongObjectType,
+                view.display_name + " is a " + relkind_name(live->relkind) + ", not a view",
+                "pg_viewmgr never drops objects it did not create.",
+                "Rename or drop the " + std::string(relkind_name(live->relkind)) +
+                    ", or unregister the view.");
+  }
+  bool live_materialized = live->relkind == RELKIND_MATVIEW;
+  if (live_materialized != view.materialized) {
+    return {Action::kRebuilt,
+            std::string("kind changes from ") + relkind_name(live->relkind) + " to " + view.kind(),
+            true};
+  }
+  std::string drift = definition_drift(view, *live);
+  if (!drift.empty()) return replace_or_rebuild(view, *live, drift);
+
+  auto canonical = desired_canonical(view);
+  if (!canonical.has_value()) {
+    return {Action::kRebuilt, "its sources are being rebuilt", true};
+  }
+  BuildSpec spec = view.spec();
+  if (!view.built_definition_fingerprint.has_value()) {
+    // Registered over an existing view: adopt it in place when it already matches.
+    if (live_canonical_definition(live->oid) == *canonical && !view.materialized) {
+      return {Action::kReplaced, "taken under management", true};
+    }
+    return replace_or_rebuild(view, *live, "taken under management with a new definition");
+  }
+  if (definition_fingerprint(spec) != *view.built_definition_fingerprint) {
+    return replace_or_rebuild(view, *live, "definition changed");
+  }
+  if (fingerprint(spec) != view.built_fingerprint.value_or("")) {
+    return {Action::kReplaced, "indexes, comment or options changed", true};
+  }
+  std::vector<std::string> missing = missing_built_indexes(view, live->oid);
+  if (!missing.empty()) {
+    return {Action::kReplaced, "index missing: " + missing.front(), true};
+  }
+  return {Action::kUnchanged, "", true};
+}
+
+// --- running the plan -----------------------------------------------------------------
+
+std::string drop_sql(const ManagedView& view, char relkind) {
+  return std::string(relkind == RELKIND_MATVIEW ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") +
+         view.display_name;
+}
+
+void refuse_unmanaged_dependents(const ManagedViews& managed, const std::vector<NodeId>& drops) {
+  std::unordered_set<std::string> dropping;
+  for (NodeId node : drops) dropping.insert(managed.graph().name(node));
+  for (NodeId node : drops) {
+    Oid oid = relation_oid(managed.views()[node].name);
+    if (!OidIsValid(oid)) continue;
+    for (const auto& dependent : dependent_views(oid)) {
+      if (dropping.count(dependent) == 0) {
+        throw Error(sqlstate::kDependentObjectsStillExist,
+                    "cannot rebuild " + managed.graph().name(node) + ": " + dependent +
+                        " depends on it and is not managed by pg_viewmgr",
+                    "pg_viewmgr never drops objects it does not manage.",
+                    "Register " + dependent + " with viewmgr.register, or drop it first.");
+      }
+    }
+  }
+}
+
+// Builds (CREATE / CREATE OR REPLACE) a view and records the result in the registry.
+class Builder {
+ public:
+  explicit Builder(ManagedViews& managed) : managed_(managed), user_(current_user_name()) {}
+
+  void build(NodeId node, Action action) {
+    ManagedView& view = managed_.view(node);
+    auto live = live_relation(view.name);
+    std::vector<LiveIndex> indexes_before;
+    bool definition_done = false;
+
+    if (action == Action::kCreated || action == Action::kRebuilt ||
+        (action == Action::kReplaced && needs_create_or_replace(view, live))) {
+      // Reads are resolved again for every build: the view binds to what exists now.
+      view.reads = managed_.resolve(parse_definition(view.definition).reads, view.search_path);
+      bool or_replace = live.has_value();
+      std::string sql = create_view_sql(view.name, view.materialized, view.definition,
+                                        view.view_options, view.with_data, or_replace);
+      {
+        ScopedSearchPath scope(search_path_setting(view.search_path));
+        spi_execute(sql);
+      }
+      definition_done = true;
+      live = live_relation(view.name);
+      if (!live.has_value()) {
+        throw Error(sqlstate::kInternalError, view.display_name + " vanished while being built");
+      }
+      if (view.owner != user_ && !or_replace) {
+        spi_execute(std::string(view.materialized ? "ALTER MATERIALIZED VIEW " : "ALTER VIEW ") +
+                    view.display_name + " OWNER TO " + quote_ident(view.owner));
+      }
+    }
+    if (view.materialized) {
+      if (!definition_done) drop_built_indexes(view, live->oid);
+      create_indexes(view, live->oid);
+    }
+    apply_comment(view, definition_done);
+
+    std::string canonical = live_canonical_definition(live->oid);
+    view.canonical_definition = canonical;
+    view.built_viewdef = canonical;
+    BuildSpec spec = view.spec();
+    view.built_definition_fingerprint = definition_fingerprint(spec);
+    view.built_fingerprint = fingerprint(spec);
+    recorder_.record(view);
+  }
+
+ private:
+  // A replace that is only about indexes or the comment needs no CREATE OR REPLACE.
+  bool needs_create_or_replace(ManagedView& view, const std::optional<LiveRelation>& live) {
+    if (!live.has_value() || !view.built_definition_fingerprint.has_value()) return true;
+    if (!definition_drift(view, *live).empty()) return true;
+    auto canonical = desired_canonical(view);
+    return !canonical.has_value() ||
+           definition_fingerprint(view.spec()) != *view.built_definition_fingerprint;
+  }
+
+  void drop_built_indexes(const ManagedView& view, Oid relid) {
+    for (const auto& index : live_indexes(relid)) {
+      if (std::find(view.built_indexes.begin(), view.built_indexes.end(), index.definition) !=
+          view.built_indexes.end()) {
+        spi_execute("DROP INDEX " + QualifiedName{view.name.schema, index.name}.display());
+      }
+    }
+  }
+
+  void create_indexes(ManagedView& view, Oid relid) {
+    std::vector<LiveIndex> before = live_indexes(relid);
+    {
+      ScopedSearchPath scope(search_path_setting(view.search_path));
+      for (const auto& spec : view.indexes) spi_execute(create_index_sql(view.name, spec));
+    }
+    view.built_indexes.clear();
+    for (const auto& index : live_indexes(relid)) {
+      bool existed = std::any_of(before.begin(), before.end(), [&](const LiveIndex& b) {
+        return b.name == index.name;
+      });
+      if (!existed) view.built_indexes.push_back(index.definition);
+    }
+  }
+
+  void apply_comment(const ManagedView& view, bool fresh_object) {
+    if (fresh_object && !view.comment.has_value()) return;
+    spi_execute(std::string("COMMENT ON ") +
+                (view.materialized ? "MATERIALIZED VIEW " : "VIEW ") + view.display_name +
+                " IS " + (view.comment.has_value() ? quote_literal(*view.comment) : "NULL"));
+  }
+
+  ManagedViews& managed_;
+  std::string user_;
+  BuildRecorder recorder_;
+};
+
+}  // namespace
+
+std::vector<std::string> dependent_views(Oid relid) {
+  QueryResult result = spi_query(
+      "SELECT DISTINCT n.nspname, c.relname "
+      "FROM pg_catalog.pg_depend d "
+      "JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
+      "JOIN pg_catalog.pg_class c ON c.oid = r.ev_class "
+      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+      "AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+      "AND d.refobjid = $1 AND r.ev_class <> $1 ORDER BY 1, 2",
+      {{std::to_string(relid), OIDOID}});
+  std::vector<std::string> out;
+  for (const auto& row : result.rows) out.push_back(QualifiedName{*row[0], *row[1]}.display());
+  return out;
+}
+
+std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
+                                const std::optional<std::vector<NodeId>>& scope) {
+  managed.check_cycles();
+  const DependencyGraph& graph = managed.graph();
+  std::vector<bool> in_scope(graph.size(), !scope.has_value());
+  std::vector<NodeId> scoped_nodes;
+  for (NodeId node = 0; node < graph.size(); node++) {
+    if (!scope.has_value()) scoped_nodes.push_back(node);
+  }
+  if (scope.has_value()) {
+    for (NodeId node : *scope) in_scope[node] = true;
+    scoped_nodes = *scope;
+  }
+  managed.check_declared_dependencies(scoped_nodes);
+
+  // Assessed in build order, so a view's need is judged after its sources' needs.
+  std::vector<ViewNeed> needs(graph.size());
+  std::vector<DependencyGraph::Step> order = graph.build_order();
+  for (const auto& step : order) {
+    if (in_scope[step.node]) needs[step.node] = assess(managed.view(step.node));
+  }
+  RebuildPlan plan = plan_rebuild(graph, needs, in_scope);
+
+  std::vector<SyncRow> rows;
+  for (const auto& planned : plan.builds) {
+    rows.push_back({graph.name(planned.node), action_name(planned.action), planned.reason});
+  }
+  if (dry_run) return rows;
+
+  refuse_unmanaged_dependents(managed, plan.drops);
+  for (NodeId node : plan.drops) {
+    auto live = live_relation(managed.view(node).name);
+    if (live.has_value()) spi_execute(drop_sql(managed.view(node), live->relkind));
+  }
+  Builder builder(managed);
+  for (const auto& planned : plan.builds) {
+    if (planned.action != Action::kUnchanged) builder.build(planned.node, planned.action);
+  }
+  return rows;
+}
+
+std::vector<DriftRow> find_drift(const ManagedViews& const_managed) {
+  // Desired canonical forms may be analysed (and cached) on the way; nothing is written.
+  ManagedViews& managed = const_cast<ManagedViews&>(const_managed);
+  std::vector<DriftRow> rows;
+  for (NodeId node = 0; node < managed.views().size(); node++) {
+    ManagedView& view = managed.view(node);
+    auto live = live_relation(view.name);
+    if (!live.has_value()) {
+      rows.push_back({view.display_name, "missing",
+                      view.built_fingerprint ? "the " + view.kind() + " does not exist"
+                                             : "registered but not built yet; run viewmgr.sync()"});
+      continue;
+    }
+    bool live_materialized = live->relkind == RELKIND_MATVIEW;
+    if ((live->relkind != RELKIND_VIEW && !live_materialized) ||
+        live_materialized != view.materialized) {
+      rows.push_back({view.display_name, "kind",
+                      std::string("registered as ") + view.kind() + ", but it is a " +
+                          relkind_name(live->relkind)});
+      continue;
+    }
+    std::string drift = definition_drift(view, *live);
+    if (!drift.empty()) {
+      rows.push_back({view.display_name, "definition", drift});
+    } else if (!view.built_definition_fingerprint.has_value()) {
+      rows.push_back({view.display_name, "definition",
+                      "registered over an existing view, not applied yet; run viewmgr.sync()"});
+    } else {
+      auto canonical = desired_canonical(view);
+      if (!canonical.has_value() ||
+          definition_fingerprint(view.spec()) != *view.built_definition_fingerprint) {
+        rows.push_back({view.display_name, "definition",
+                        "the registered definition is not applied yet; run viewmgr.sync()"});
+      }
+    }
+    if (view.materialized) {
+      std::vector<std::string> missing = missing_built_indexes(view, live->oid);
+      if (!missing.empty()) {
+        rows.push_back({view.display_name, "indexes", "missing or changed: " + missing.front()});
+      } else if (view.built_indexes.size() != view.indexes.size() &&
+                 view.built_fingerprint.has_value()) {
+        rows.push_back({view.display_name, "indexes",
+                        "the registered indexes are not applied yet; run viewmgr.sync()"});
+      }
+      if (view.with_data && !live->populated) {
+        rows.push_back({view.display_name, "unpopulated",
+                        "registered WITH DATA but holds no data; refresh it"});
+      }
+    }
+  }
+  return rows;
+}
+
+std::vector<std::string> view_states(const ManagedViews& managed) {
+  std::vector<std::string> states(managed.views().size(), "fresh");
+  std::vector<DriftRow> drift = find_drift(managed);
+  // Most telling first: missing, then drifted, then unpopulated.
+  auto rank = [](const std::string& state) {
+    if (state == "missing") return 4;
+    if (state == "drifted") return 3;
+    if (state == "failed") return 2;
+    if (state == "unpopulated") return 1;
+    return 0;
+  };
+  std::vector<std::string> names;
+  for (const auto& view : managed.views()) names.push_back(view.display_name);
+  for (NodeId node = 0; node < managed.views().size(); node++) {
+    if (managed.views()[node].last_error.has_value()) states[node] = "failed";
+  }
+  for (const auto& row : drift) {
+    auto node = managed.graph().find(row.view_name);
+    if (!node.has_value()) continue;
+    std::string state = row.drift == "missing"       ? "missing"
+                        : row.drift == "unpopulated" ? "unpopulated"
+                                                     : "drifted";
+    if (rank(state) > rank(states[*node])) states[*node] = state;
+  }
+  return states;
+}
+
+}  // namespace viewmgr::pg

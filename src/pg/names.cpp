@@ -1,0 +1,103 @@
+#include "pg/names.hpp"
+
+#include "core/error.hpp"
+#include "core/sql_text.hpp"
+#include "pg/boundary.hpp"
+
+namespace viewmgr::pg {
+
+std::string quote_ident(const std::string& identifier) {
+  const char* in = identifier.c_str();
+  // quote_identifier returns its argument when no quoting is needed, else a palloc'd copy.
+  const char* out = pg_call([&] { return quote_identifier(in); });
+  return std::string(out);
+}
+
+std::string quote_literal(const std::string& text) {
+  const char* in = text.c_str();
+  return std::string(pg_call([&] { return quote_literal_cstr(in); }));
+}
+
+std::string QualifiedName::display() const { return quote_ident(schema) + "." + quote_ident(name); }
+
+std::vector<std::string> expand_search_path(const std::string& setting) {
+  std::vector<std::string> schemas;
+  List* elements = nullptr;
+  const char* text = setting.c_str();
+  bool ok = pg_call([&] {
+    char* copy = pstrdup(text);
+    return SplitIdentifierString(copy, ',', &elements);
+  });
+  if (!ok) {
+    throw Error(sqlstate::kInvalidParameterValue, "invalid search_path: " + setting);
+  }
+  std::string user_name;
+  ListCell* cell;
+  foreach (cell, elements) {
+    std::string element = static_cast<const char*>(lfirst(cell));
+    if (element == "$user") {
+      if (user_name.empty()) {
+        user_name = pg_call([] { return GetUserNameFromId(GetUserId(), false); });
+      }
+      element = user_name;
+    }
+    if (element == "pg_temp" || element.rfind("pg_temp_", 0) == 0) continue;
+    schemas.push_back(element);
+  }
+  return schemas;
+}
+
+std::string search_path_setting(const std::vector<std::string>& schemas) {
+  std::string out;
+  for (const auto& schema : schemas) {
+    out += quote_ident(schema);
+    out += ", ";
+  }
+  out += "pg_temp";
+  return out;
+}
+
+std::vector<std::string> parse_user_name(const std::string& text, const char* what) {
+  if (text.find_first_not_of(" \t\r\n\f") == std::string::npos) {
+    throw Error(sqlstate::kInvalidParameterValue, std::string(what) + " must not be empty");
+  }
+  std::vector<std::string> parts = split_qualified_name(text);
+  if (parts.size() > 2) {
+    throw Error("42602", "improper qualified name (too many dotted names): " + text,
+                {}, "Give a view name as name or schema.name.");
+  }
+  for (const auto& part : parts) {
+    if (part.size() >= NAMEDATALEN) {
+      throw Error(sqlstate::kNameTooLong,
+                  "identifier \"" + part + "\" is too long (" + std::to_string(part.size()) +
+                      " bytes)",
+                  "PostgreSQL names are limited to " + std::to_string(NAMEDATALEN - 1) +
+                      " bytes; pg_viewmgr does not truncate them.");
+    }
+  }
+  return parts;
+}
+
+QualifiedName resolve_for_create(const std::string& text, const std::vector<std::string>& path) {
+  std::vector<std::string> parts = parse_user_name(text, "view_name");
+  if (parts.size() == 2) return {parts[0], parts[1]};
+  for (const auto& schema : path) {
+    if (schema == "pg_catalog") continue;
+    const char* s = schema.c_str();
+    bool exists = pg_call([&] { return OidIsValid(get_namespace_oid(s, true)); });
+    if (exists) return {schema, parts[0]};
+  }
+  throw Error("3F000", "no schema has been selected to create view \"" + parts[0] + "\" in",
+              {}, "Qualify the view name, or register it with a search_path naming a schema.");
+}
+
+Oid relation_oid(const QualifiedName& name) {
+  const char* schema = name.schema.c_str();
+  const char* rel = name.name.c_str();
+  return pg_call([&] {
+    Oid nsp = get_namespace_oid(schema, true);
+    return OidIsValid(nsp) ? get_relname_relid(rel, nsp) : InvalidOid;
+  });
+}
+
+}  // namespace viewmgr::pg

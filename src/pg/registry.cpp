@@ -1,0 +1,160 @@
+#include "pg/registry.hpp"
+
+#include <memory>
+
+#include "core/error.hpp"
+#include "core/sql_text.hpp"
+#include "pg/boundary.hpp"
+#include "pg/scopes.hpp"
+#include "pg/spi.hpp"
+
+namespace viewmgr::pg {
+
+namespace {
+
+// Registry columns in the order load_registry selects them.
+enum RegistryColumn {
+  kSchemaName,
+  kRelationName,
+  kMaterialized,
+  kDefinition,
+  kSearchPath,
+  kDependsOn,
+  kReads,
+  kIndexes,
+  kWithData,
+  kComment,
+  kViewOptions,
+  kCanonicalDefinition,
+  kBuiltFingerprint,
+  kBuiltDefinitionFingerprint,
+  kBuiltViewdef,
+  kBuiltIndexes,
+  kOwner,
+  kLastRefreshedAt,
+  kLastRefreshDuration,
+  kLastError,
+};
+
+constexpr const char* kSelectAll =
+    "SELECT schema_name, relation_name, materialized, definition, search_path, depends_on, "
+    "reads, indexes, with_data, comment, view_options, canonical_definition, "
+    "built_fingerprint, built_definition_fingerprint, built_viewdef, built_indexes, owner, "
+    "last_refreshed_at, last_refresh_duration, last_error "
+    "FROM viewmgr.managed_view ORDER BY schema_name, relation_name";
+
+std::vector<std::string> text_array(const Value& value) {
+  return value.has_value() ? parse_text_array(*value) : std::vector<std::string>{};
+}
+
+Value array_value(const std::vector<std::string>& items) { return to_array_literal(items); }
+
+Value bool_value(bool b) { return std::string(b ? "true" : "false"); }
+
+}  // namespace
+
+BuildSpec ManagedView::spec() const {
+  BuildSpec spec;
+  spec.materialized = materialized;
+  spec.canonical_definition = canonical_definition.value_or("");
+  spec.indexes = indexes;
+  spec.with_data = with_data;
+  spec.comment = comment;
+  spec.view_options = view_options;
+  return spec;
+}
+
+std::vector<ManagedView> load_registry() {
+  QueryResult result = spi_query(kSelectAll);
+  std::vector<ManagedView> views;
+  views.reserve(result.rows.size());
+  for (const Row& row : result.rows) {
+    ManagedView v;
+    v.name = {*row[kSchemaName], *row[kRelationName]};
+    v.display_name = v.name.display();
+    v.materialized = row[kMaterialized] == std::optional<std::string>("t");
+    v.definition = *row[kDefinition];
+    v.search_path = text_array(row[kSearchPath]);
+    v.depends_on = text_array(row[kDependsOn]);
+    v.reads = text_array(row[kReads]);
+    v.indexes = text_array(row[kIndexes]);
+    v.with_data = row[kWithData] == std::optional<std::string>("t");
+    v.comment = row[kComment];
+    v.view_options = text_array(row[kViewOptions]);
+    v.canonical_definition = row[kCanonicalDefinition];
+    v.built_fingerprint = row[kBuiltFingerprint];
+    v.built_definition_fingerprint = row[kBuiltDefinitionFingerprint];
+    v.built_viewdef = row[kBuiltViewdef];
+    v.built_indexes = text_array(row[kBuiltIndexes]);
+    v.owner = *row[kOwner];
+    v.last_refreshed_at = row[kLastRefreshedAt];
+    v.last_refresh_duration = row[kLastRefreshDuration];
+    v.last_error = row[kLastError];
+    views.push_back(std::move(v));
+  }
+  return views;
+}
+
+void save_registration(const ManagedView& v) {
+  ScopedRegistryWriter writer;
+  spi_query(
+      "INSERT INTO viewmgr.managed_view AS m (schema_name, relation_name, materialized, "
+      "definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, "
+      "canonical_definition, owner) "
+      "VALUES ($1, $2, $3::boolean, $4, $5::text[], $6::text[], $7::text[], $8::text[], "
+      "$9::boolean, $10, $11::text[], $12, $13::name) "
+      "ON CONFLICT (schema_name, relation_name) DO UPDATE SET "
+      "materialized = EXCLUDED.materialized, definition = EXCLUDED.definition, "
+      "search_path = EXCLUDED.search_path, depends_on = EXCLUDED.depends_on, "
+      "reads = EXCLUDED.reads, indexes = EXCLUDED.indexes, with_data = EXCLUDED.with_data, "
+      "comment = EXCLUDED.comment, view_options = EXCLUDED.view_options, "
+      "canonical_definition = EXCLUDED.canonical_definition, owner = EXCLUDED.owner, "
+      "updated_at = pg_catalog.now()",
+      {{v.name.schema}, {v.name.name}, {bool_value(v.materialized)}, {v.definition},
+       {array_value(v.search_path)}, {array_value(v.depends_on)}, {array_value(v.reads)},
+       {array_value(v.indexes)}, {bool_value(v.with_data)}, {v.comment},
+       {array_value(v.view_options)}, {v.canonical_definition}, {v.owner}});
+}
+
+BuildRecorder::BuildRecorder() {
+  ScopedRegistryWriter writer;
+  statement_ = std::make_unique<PreparedStatement>(
+      "UPDATE viewmgr.managed_view SET reads = $3, canonical_definition = $4, "
+      "built_fingerprint = $5, built_definition_fingerprint = $6, built_viewdef = $7, "
+      "built_indexes = $8, built_at = pg_catalog.now(), last_error = NULL "
+      "WHERE schema_name = $1 AND relation_name = $2",
+      std::vector<Oid>{TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+                       TEXTARRAYOID});
+}
+
+BuildRecorder::~BuildRecorder() = default;
+
+void BuildRecorder::record(const ManagedView& v) {
+  ScopedRegistryWriter writer;
+  statement_->execute({v.name.schema, v.name.name, array_value(v.reads), v.canonical_definition,
+                       v.built_fingerprint, v.built_definition_fingerprint, v.built_viewdef,
+                       array_value(v.built_indexes)});
+}
+
+void delete_registration(const QualifiedName& name) {
+  ScopedRegistryWriter writer;
+  spi_query("DELETE FROM viewmgr.managed_view WHERE schema_name = $1 AND relation_name = $2",
+            {{name.schema}, {name.name}});
+}
+
+void lock_registry() {
+  // One advisory lock key for the whole extension ("viewmgr" in ASCII).
+  spi_query("SELECT pg_catalog.pg_advisory_xact_lock(8531461325653202290)");
+}
+
+void require_writable(const char* function) {
+  bool in_recovery = pg_call([] { return RecoveryInProgress(); });
+  if (in_recovery) {
+    throw Error(sqlstate::kReadOnlySqlTransaction,
+                std::string("cannot run ") + function + " on a hot standby",
+                "The server is in recovery: managed views can only be changed on the primary.",
+                "Run it on the primary; status, drift and dependency_order work here.");
+  }
+}
+
+}  // namespace viewmgr::pg

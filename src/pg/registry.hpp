@@ -1,0 +1,72 @@
+// The registry table viewmgr.managed_view: reading it into C++ and writing it back. Writes
+// run as the registry's owner (ScopedRegistryWriter); the column list mirrors
+// extension/pg_viewmgr--*.sql.
+#pragma once
+#include "pg/postgres.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/fingerprint.hpp"
+#include "pg/names.hpp"
+#include "pg/spi.hpp"
+
+namespace viewmgr::pg {
+
+struct ManagedView {
+  QualifiedName name;
+  std::string display_name;  // name.display(), computed once
+  bool materialized = false;
+  std::string definition;
+  std::vector<std::string> search_path;
+  std::vector<std::string> depends_on;  // qualified display names
+  std::vector<std::string> reads;       // qualified display names
+  std::vector<std::string> indexes;
+  bool with_data = true;
+  std::optional<std::string> comment;
+  std::vector<std::string> view_options;
+  std::optional<std::string> canonical_definition;
+  std::optional<std::string> built_fingerprint;
+  std::optional<std::string> built_definition_fingerprint;
+  std::optional<std::string> built_viewdef;
+  std::vector<std::string> built_indexes;
+  std::string owner;
+  std::optional<std::string> last_refreshed_at;
+  std::optional<std::string> last_refresh_duration;
+  std::optional<std::string> last_error;
+
+  std::string kind() const { return materialized ? "materialized view" : "view"; }
+  // The build spec of the registered declaration; needs canonical_definition.
+  BuildSpec spec() const;
+};
+
+// All managed views, ordered by schema and name.
+std::vector<ManagedView> load_registry();
+
+// Inserts or updates the declaration (not the build state).
+void save_registration(const ManagedView& view);
+
+// Records what was just built (and the declaration's canonical form and reads).
+// Planned once per call: sync() records hundreds of builds.
+class BuildRecorder {
+ public:
+  BuildRecorder();
+  ~BuildRecorder();
+  void record(const ManagedView& view);
+
+ private:
+  std::unique_ptr<PreparedStatement> statement_;
+};
+
+void delete_registration(const QualifiedName& name);
+
+// Serialises changes to the registry and the managed views between sessions, for the rest
+// of the transaction.
+void lock_registry();
+
+// Changing functions refuse on a hot standby.
+void require_writable(const char* function);
+
+}  // namespace viewmgr::pg

@@ -1,0 +1,52 @@
+#include "pg/scopes.hpp"
+
+#include <exception>
+
+#include "pg/boundary.hpp"
+
+namespace viewmgr::pg {
+
+ScopedSearchPath::ScopedSearchPath(const std::string& search_path) {
+  const char* value = search_path.c_str();
+  nest_level_ = pg_call([&] {
+    int level = NewGUCNestLevel();
+    (void)set_config_option("search_path", value, PGC_USERSET, PGC_S_SESSION,
+                            GUC_ACTION_SAVE, true, 0, false);
+    return level;
+  });
+}
+
+ScopedSearchPath::~ScopedSearchPath() {
+  if (std::uncaught_exceptions() == 0) AtEOXact_GUC(true, nest_level_);
+}
+
+namespace {
+
+Oid registry_owner() {
+  return pg_call([] {
+    // The extension is not relocatable: its schema is always viewmgr.
+    Oid nsp = get_namespace_oid("viewmgr", false);
+    Oid rel = get_relname_relid("managed_view", nsp);
+    if (!OidIsValid(rel)) elog(ERROR, "pg_viewmgr: registry table is missing");
+    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
+    if (!HeapTupleIsValid(tuple)) elog(ERROR, "cache lookup failed for relation %u", rel);
+    Oid owner = ((Form_pg_class)GETSTRUCT(tuple))->relowner;
+    ReleaseSysCache(tuple);
+    return owner;
+  });
+}
+
+}  // namespace
+
+ScopedRegistryWriter::ScopedRegistryWriter() {
+  GetUserIdAndSecContext(&saved_user_, &saved_security_context_);
+  Oid owner = registry_owner();
+  // SECURITY_LOCAL_USERID_CHANGE keeps SET ROLE and friends from interfering meanwhile.
+  SetUserIdAndSecContext(owner, saved_security_context_ | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+ScopedRegistryWriter::~ScopedRegistryWriter() {
+  SetUserIdAndSecContext(saved_user_, saved_security_context_);
+}
+
+}  // namespace viewmgr::pg

@@ -1,0 +1,334 @@
+// The SQL API (extension/pg_viewmgr--*.sql): one extern "C" entry point per function, each a
+// thin shim over a C++ function behind the boundary.
+#include <algorithm>
+#include <set>
+
+#include "core/error.hpp"
+#include "core/graph_dot.hpp"
+#include "core/sql_text.hpp"
+#include "pg/boundary.hpp"
+#include "pg/compat.hpp"
+#include "pg/definition.hpp"
+#include "pg/engine.hpp"
+#include "pg/registry.hpp"
+#include "pg/result_set.hpp"
+#include "pg/spi.hpp"
+
+namespace viewmgr::pg {
+namespace {
+
+std::string current_user_name() {
+  return std::string(pg_call([] { return GetUserNameFromId(GetUserId(), false); }));
+}
+
+bool current_user_has_privs_of(const std::string& role) {
+  const char* name = role.c_str();
+  return pg_call([&] {
+    Oid role_oid = get_role_oid(name, true);
+    // A registry row whose owner no longer exists belongs to superusers only.
+    return OidIsValid(role_oid) ? has_privs_of_role(GetUserId(), role_oid) : superuser();
+  });
+}
+
+void require_registry_owner(const ManagedView& view, const char* verb) {
+  if (!current_user_has_privs_of(view.owner)) {
+    throw Error(sqlstate::kInsufficientPrivilege,
+                "permission denied to " + std::string(verb) + " " + view.display_name,
+                "It is managed by role \"" + view.owner + "\".",
+                "Only members of the owning role can change a managed view.");
+  }
+}
+
+// The privileges plain SQL would ask for: own the view if it exists, else CREATE on the
+// schema.
+void require_create_rights(const QualifiedName& name) {
+  const char* schema = name.schema.c_str();
+  Oid nsp = pg_call([&] { return get_namespace_oid(schema, false); });
+  Oid relid = relation_oid(name);
+  if (OidIsValid(relid)) {
+    char relkind = pg_call([&] { return get_rel_relkind(relid); });
+    if (relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW) {
+      throw Error(sqlstate::kWrongObjectType, name.display() + " exists and is not a view",
+                  "pg_viewmgr manages views and materialized views only.");
+    }
+    bool owns = pg_call([&] { return compat::owns_relation(relid, GetUserId()); });
+    if (!owns) {
+      throw Error(sqlstate::kInsufficientPrivilege, "must be owner of view " + name.display());
+    }
+    return;
+  }
+  AclResult acl = pg_call([&] { return compat::schema_acl(nsp, GetUserId(), ACL_CREATE); });
+  if (acl != ACLCHECK_OK) {
+    throw Error(sqlstate::kInsufficientPrivilege,
+                "permission denied for schema " + quote_ident(name.schema),
+                "Registering a view needs the CREATE privilege on its schema.");
+  }
+}
+
+// A registered view by user-given name: qualified, or the first match along the path.
+NodeId find_managed(const ManagedViews& managed, const std::string& text,
+                    const std::vector<std::string>& path) {
+  std::vector<std::string> parts = parse_user_name(text, "view_name");
+  std::optional<NodeId> node;
+  if (parts.size() == 2) {
+    node = managed.find({parts[0], parts[1]});
+  } else {
+    for (const auto& schema : path) {
+      node = managed.find({schema, parts[0]});
+      if (node.has_value()) break;
+    }
+  }
+  if (!node.has_value()) {
+    throw Error(sqlstate::kUndefinedObject, "\"" + text + "\" is not a managed view", {},
+                "viewmgr.status lists the managed views.");
+  }
+  return *node;
+}
+
+std::vector<NodeId> merge(std::vector<NodeId> a, const std::vector<NodeId>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  std::sort(a.begin(), a.end());
+  a.erase(std::unique(a.begin(), a.end()), a.end());
+  return a;
+}
+
+Datum register_view(FunctionCallInfo fcinfo) {
+  std::string view_name = text_arg(fcinfo, 0, "view_name");
+  std::string definition = text_arg(fcinfo, 1, "definition");
+  bool materialized = bool_arg(fcinfo, 2, "materialized");
+  std::vector<std::string> depends_on = text_array_arg(fcinfo, 3, "depends_on");
+  std::vector<std::string> indexes = text_array_arg(fcinfo, 4, "indexes");
+  bool with_data = bool_arg(fcinfo, 5, "with_data");
+  std::optional<std::string> comment;
+  if (!arg_is_null(fcinfo, 6)) comment = text_arg(fcinfo, 6, "comment");
+  bool apply = bool_arg(fcinfo, 7, "apply");
+  std::vector<std::string> view_options = text_array_arg(fcinfo, 8, "view_options");
+  std::string search_path = text_arg(fcinfo, 9, "search_path");
+  require_writable("viewmgr.register");
+
+  if (definition.find_first_not_of(" \t\r\n\f") == std::string::npos) {
+    throw Error(sqlstate::kInvalidParameterValue, "definition must not be empty", {},
+                "A definition is one SELECT, VALUES or WITH ... SELECT query.");
+  }
+  if (!materialized && !indexes.empty()) {
+    throw Error(sqlstate::kInvalidParameterValue, "indexes can only be declared on materialized views");
+  }
+  if (materialized && !view_options.empty()) {
+    throw Error(sqlstate::kInvalidParameterValue, "view_options apply to plain views only");
+  }
+  if (!materialized && !with_data) {
+    throw Error(sqlstate::kInvalidParameterValue, "with_data => false applies to materialized views only");
+  }
+
+  SpiConnection spi;
+  lock_registry();
+  std::vector<std::string> path = expand_search_path(search_path);
+  QualifiedName name = resolve_for_create(view_name, path);
+  ParsedDefinition parsed = parse_definition(definition);
+  view_options = normalize_view_options(view_options);
+  for (const auto& spec : indexes) (void)create_index_sql(name, spec);
+  require_create_rights(name);
+
+  ManagedViews managed(load_registry());
+  auto existing = managed.find(name);
+  ManagedView view;
+  if (existing.has_value()) {
+    view = managed.views()[*existing];
+    require_registry_owner(view, "re-register");
+  } else {
+    view.name = name;
+    view.display_name = name.display();
+    view.owner = current_user_name();
+  }
+  view.materialized = materialized;
+  view.definition = parsed.query_text;
+  view.search_path = path;
+  view.depends_on.clear();
+  for (const auto& dep : depends_on) {
+    std::vector<std::string> parts = parse_user_name(dep, "depends_on");
+    RelationRef ref{parts.size() == 2 ? parts[0] : "", parts.back()};
+    std::string resolved;
+    if (ref.schema.empty()) {
+      for (const auto& schema : path) {
+        if (managed.is_managed(QualifiedName{schema, ref.name}.display())) {
+          resolved = QualifiedName{schema, ref.name}.display();
+          break;
+        }
+      }
+    }
+    if (resolved.empty()) resolved = managed.resolve({ref}, path).front();
+    if (std::find(view.depends_on.begin(), view.depends_on.end(), resolved) == view.depends_on.end()) {
+      view.depends_on.push_back(resolved);
+    }
+  }
+  view.reads = managed.resolve(parsed.reads, path);
+  view.indexes = indexes;
+  view.with_data = with_data;
+  view.comment = comment;
+  view.view_options = view_options;
+  auto analyzed = try_analyze_definition(parsed.query_text, path);
+  view.canonical_definition =
+      analyzed.has_value() ? std::optional<std::string>(analyzed->canonical) : std::nullopt;
+
+  NodeId node = managed.put(view);
+  managed.check_cycles();
+  if (apply) managed.check_declared_dependencies({node});
+  save_registration(view);
+
+  std::string action = "registered";
+  if (apply) {
+    const DependencyGraph& graph = managed.graph();
+    std::vector<NodeId> scope = merge(graph.upstream_closure({node}), graph.downstream_closure({node}));
+    for (const auto& row : sync_views(managed, false, scope)) {
+      if (row.view_name == view.display_name) action = row.action;
+    }
+  }
+  spi.finish();
+  PG_RETURN_TEXT_P(cstring_to_text(pstrdup_in(CurrentMemoryContext, action)));
+}
+
+Datum unregister_view(FunctionCallInfo fcinfo) {
+  std::string view_name = text_arg(fcinfo, 0, "view_name");
+  bool drop_view = bool_arg(fcinfo, 1, "drop_view");
+  bool cascade = bool_arg(fcinfo, 2, "cascade");
+  std::string search_path = text_arg(fcinfo, 3, "search_path");
+  require_writable("viewmgr.unregister");
+
+  SpiConnection spi;
+  lock_registry();
+  ManagedViews managed(load_registry());
+  NodeId node = find_managed(managed, view_name, expand_search_path(search_path));
+  const DependencyGraph& graph = managed.graph();
+  const ManagedView& target = managed.views()[node];
+  require_registry_owner(target, "unregister");
+
+  std::vector<NodeId> removing = {node};
+  std::vector<NodeId> downstream = graph.downstream_closure({node});
+  if (drop_view && downstream.size() > 1) {
+    if (!cascade) {
+      std::string names;
+      for (NodeId d : downstream) {
+        if (d == node) continue;
+        names += (names.empty() ? "" : ", ") + graph.name(d);
+      }
+      throw Error(sqlstate::kDependentObjectsStillExist,
+                  "cannot unregister " + target.display_name + ": managed views depend on it",
+                  "Dependent managed views: " + names + ".",
+                  "Use cascade => true to unregister and drop them too.");
+    }
+    removing = downstream;
+  }
+  for (NodeId n : removing) require_registry_owner(managed.views()[n], "unregister");
+
+  if (drop_view) {
+    std::set<std::string> removing_names;
+    for (NodeId n : removing) removing_names.insert(graph.name(n));
+    std::vector<std::pair<NodeId, Oid>> to_drop;
+    for (NodeId n : removing) {
+      Oid relid = relation_oid(managed.views()[n].name);
+      if (!OidIsValid(relid)) continue;
+      for (const auto& dependent : dependent_views(relid)) {
+        if (removing_names.count(dependent) == 0) {
+          throw Error(sqlstate::kDependentObjectsStillExist,
+                      "cannot drop " + graph.name(n) + ": " + dependent + " depends on it",
+                      dependent + " is not managed by pg_viewmgr, which never drops such objects.",
+                      "Drop or change " + dependent +
+                          " first, or unregister with drop_view => false.");
+        }
+      }
+      to_drop.emplace_back(n, relid);
+    }
+    // Dependents first.
+    std::vector<DependencyGraph::Step> order = graph.build_order();
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      for (const auto& [n, relid] : to_drop) {
+        if (n != it->node) continue;
+        char relkind = pg_call([&] { return get_rel_relkind(relid); });
+        spi_execute(std::string(relkind == RELKIND_MATVIEW ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") +
+                    graph.name(n));
+      }
+    }
+  }
+  for (NodeId n : removing) delete_registration(managed.views()[n].name);
+  spi.finish();
+  PG_RETURN_VOID();
+}
+
+Datum sync(FunctionCallInfo fcinfo) {
+  bool dry_run = bool_arg(fcinfo, 0, "dry_run");
+  if (!dry_run) require_writable("viewmgr.sync");
+  ResultSet result(fcinfo);
+  SpiConnection spi;
+  if (!dry_run) lock_registry();
+  ManagedViews managed(load_registry());
+  for (const auto& row : sync_views(managed, dry_run)) {
+    result.add({row.view_name, row.action, row.reason.empty() ? Cell{} : Cell{row.reason}});
+  }
+  spi.finish();
+  return static_cast<Datum>(0);
+}
+
+Datum drift(FunctionCallInfo fcinfo) {
+  ResultSet result(fcinfo);
+  SpiConnection spi;
+  ManagedViews managed(load_registry());
+  for (const auto& row : find_drift(managed)) result.add({row.view_name, row.drift, row.detail});
+  spi.finish();
+  return static_cast<Datum>(0);
+}
+
+Datum dependency_order(FunctionCallInfo fcinfo) {
+  ResultSet result(fcinfo);
+  SpiConnection spi;
+  ManagedViews managed(load_registry());
+  int step = 1;
+  for (const auto& s : managed.graph().build_order()) {
+    result.add({std::to_string(step++), std::to_string(s.level), managed.graph().name(s.node),
+                to_array_literal(managed.managed_dependencies(s.node))});
+  }
+  spi.finish();
+  return static_cast<Datum>(0);
+}
+
+Datum graph(FunctionCallInfo fcinfo) {
+  std::string format = text_arg(fcinfo, 0, "format");
+  if (format != "dot") {
+    throw Error(sqlstate::kInvalidParameterValue, "unsupported graph format \"" + format + "\"",
+                {}, "Supported: dot.");
+  }
+  SpiConnection spi;
+  ManagedViews managed(load_registry());
+  std::vector<std::string> states = view_states(managed);
+  std::vector<DotNodeStyle> styles;
+  for (NodeId n = 0; n < managed.views().size(); n++) {
+    styles.push_back({managed.views()[n].materialized, states[n]});
+  }
+  std::string dot = render_dot(managed.graph(), styles);
+  spi.finish();
+  PG_RETURN_TEXT_P(cstring_to_text(pstrdup_in(CurrentMemoryContext, dot)));
+}
+
+Datum view_states_rows(FunctionCallInfo fcinfo) {
+  ResultSet result(fcinfo);
+  SpiConnection spi;
+  ManagedViews managed(load_registry());
+  std::vector<std::string> states = view_states(managed);
+  for (NodeId n = 0; n < managed.views().size(); n++) {
+    const ManagedView& v = managed.views()[n];
+    result.add({v.display_name, v.kind(), states[n], v.last_refreshed_at, v.last_refresh_duration,
+                v.last_error, to_array_literal(managed.managed_dependencies(n))});
+  }
+  spi.finish();
+  return static_cast<Datum>(0);
+}
+
+}  // namespace
+}  // namespace viewmgr::pg
+
+VIEWMGR_SQL_FUNCTION(viewmgr_register, viewmgr::pg::register_view)
+VIEWMGR_SQL_FUNCTION(viewmgr_unregister, viewmgr::pg::unregister_view)
+VIEWMGR_SQL_FUNCTION(viewmgr_sync, viewmgr::pg::sync)
+VIEWMGR_SQL_FUNCTION(viewmgr_drift, viewmgr::pg::drift)
+VIEWMGR_SQL_FUNCTION(viewmgr_dependency_order, viewmgr::pg::dependency_order)
+VIEWMGR_SQL_FUNCTION(viewmgr_graph, viewmgr::pg::graph)
+VIEWMGR_SQL_FUNCTION(viewmgr_view_states, viewmgr::pg::view_states_rows)
