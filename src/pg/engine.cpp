@@ -195,10 +195,6 @@ bool has_index_definition(const std::vector<LiveIndex>& live, const std::string&
                      [&](const LiveIndex& index) { return index.definition == definition; });
 }
 
-std::string current_user_name() {
-  return std::string(pg_call([] { return GetUserNameFromId(GetUserId(), false); }));
-}
-
 // Why the live object differs from what was last built, or empty.
 std::string definition_drift(const ManagedView& view, const LiveRelation& live) {
   if (!view.built_viewdef.has_value()) return {};

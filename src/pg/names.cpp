@@ -91,6 +91,10 @@ QualifiedName resolve_for_create(const std::string& text, const std::vector<std:
               {}, "Qualify the view name, or register it with a search_path naming a schema.");
 }
 
+std::string current_user_name() {
+  return std::string(pg_call([] { return GetUserNameFromId(GetUserId(), false); }));
+}
+
 Oid relation_oid(const QualifiedName& name) {
   const char* schema = name.schema.c_str();
   const char* rel = name.name.c_str();

@@ -37,6 +37,9 @@ std::vector<std::string> parse_user_name(const std::string& text, const char* wh
 // Where CREATE VIEW would put an unqualified name: the first existing schema of the path.
 QualifiedName resolve_for_create(const std::string& text, const std::vector<std::string>& path);
 
+// The current role's name (inside SECURITY INVOKER functions: the caller).
+std::string current_user_name();
+
 // Oid of a relation by qualified name, InvalidOid if absent.
 Oid relation_oid(const QualifiedName& name);
 

@@ -17,10 +17,6 @@
 namespace viewmgr::pg {
 namespace {
 
-std::string current_user_name() {
-  return std::string(pg_call([] { return GetUserNameFromId(GetUserId(), false); }));
-}
-
 bool current_user_has_privs_of(const std::string& role) {
   const char* name = role.c_str();
   return pg_call([&] {
