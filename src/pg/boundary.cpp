@@ -19,6 +19,15 @@ ErrorData* capture_current_error(MemoryContext caller_context) {
   return data;
 }
 
+void prefix_message(PgError& error, const std::string& prefix) {
+  ErrorData* data = error.data();
+  const char* p = prefix.c_str();
+  data->message = pg_call([&] {
+    return MemoryContextStrdup(TopTransactionContext,
+                               psprintf("%s: %s", p, data->message ? data->message : ""));
+  });
+}
+
 char* pstrdup_in(MemoryContext context, const std::string& text) {
   return pg_call([&] { return MemoryContextStrdup(context, text.c_str()); });
 }

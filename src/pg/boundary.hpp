@@ -31,6 +31,9 @@ class PgError : public std::exception {
   ErrorData* data_;
 };
 
+// Puts `prefix` before the error's message ("cannot rebuild x: <message>").
+void prefix_message(PgError& error, const std::string& prefix);
+
 // Copies the current error (we are in a PG_CATCH block) and clears PostgreSQL's error state.
 ErrorData* capture_current_error(MemoryContext caller_context);
 

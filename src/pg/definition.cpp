@@ -387,25 +387,30 @@ StatementCheck check_statement(const char* sql) {
 
 }  // namespace
 
-std::string create_view_sql(const QualifiedName& name, bool materialized,
-                            const std::string& query_text,
-                            const std::vector<std::string>& view_options, bool with_data,
-                            bool or_replace) {
-  std::string sql = or_replace ? "CREATE OR REPLACE " : "CREATE ";
-  sql += materialized ? "MATERIALIZED VIEW " : "VIEW ";
-  sql += name.display();
-  if (!view_options.empty()) {
-    sql += " WITH (";
-    for (std::size_t i = 0; i < view_options.size(); i++) {
-      if (i > 0) sql += ", ";
-      sql += view_options[i];
-    }
-    sql += ")";
+std::string with_clause(const std::vector<std::string>& options) {
+  if (options.empty()) return {};
+  std::string out = " WITH (";
+  for (std::size_t i = 0; i < options.size(); i++) {
+    const std::string& option = options[i];
+    std::size_t eq = option.find('=');
+    if (i > 0) out += ", ";
+    out += quote_ident(option.substr(0, eq));
+    if (eq != std::string::npos) out += " = " + quote_literal(option.substr(eq + 1));
   }
+  return out + ")";
+}
+
+std::string create_view_sql(const ViewDdl& ddl) {
+  const QualifiedName& name = ddl.name;
+  const bool materialized = ddl.materialized;
+  std::string sql = ddl.or_replace ? "CREATE OR REPLACE " : "CREATE ";
+  sql += materialized ? "MATERIALIZED VIEW " : "VIEW ";
+  sql += name.display() + with_clause(ddl.options);
+  if (materialized && ddl.tablespace.has_value()) sql += " TABLESPACE " + quote_ident(*ddl.tablespace);
   // The definition goes on lines of its own, so a trailing line comment cannot swallow
   // the clause after it.
-  sql += " AS\n" + query_text + "\n";
-  if (materialized) sql += with_data ? "WITH DATA" : "WITH NO DATA";
+  sql += " AS\n" + ddl.query_text + "\n";
+  if (materialized) sql += ddl.with_data ? "WITH DATA" : "WITH NO DATA";
 
   const char* text = sql.c_str();
   StatementCheck check = pg_call([&] { return check_statement(text); });

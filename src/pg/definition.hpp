@@ -51,12 +51,21 @@ std::vector<Column> live_columns(Oid relid);
 // Checked view options ("security_barrier=true", "check_option=local", ...), normalised.
 std::vector<std::string> normalize_view_options(const std::vector<std::string>& options);
 
+// " WITH (name = 'value', ...)" for reloptions given as "name=value"; empty for none.
+std::string with_clause(const std::vector<std::string>& options);
+
 // CREATE [OR REPLACE] [MATERIALIZED] VIEW statement, checked to parse as exactly that one
 // statement.
-std::string create_view_sql(const QualifiedName& name, bool materialized,
-                            const std::string& query_text,
-                            const std::vector<std::string>& view_options, bool with_data,
-                            bool or_replace);
+struct ViewDdl {
+  QualifiedName name;
+  bool materialized = false;
+  std::string query_text;
+  std::vector<std::string> options;  // reloptions, "name=value"
+  std::optional<std::string> tablespace;  // materialized views only
+  bool with_data = true;
+  bool or_replace = false;
+};
+std::string create_view_sql(const ViewDdl& ddl);
 
 // CREATE [UNIQUE] INDEX ON <view> <spec>, checked to be exactly one CREATE INDEX on that
 // view (22023 otherwise).

@@ -1,12 +1,15 @@
 #include "pg/engine.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <set>
 #include <unordered_set>
 
 #include "core/error.hpp"
 #include "core/fingerprint.hpp"
 #include "pg/boundary.hpp"
+#include "pg/saved_relation.hpp"
 #include "pg/scopes.hpp"
 #include "pg/spi.hpp"
 
@@ -286,27 +289,9 @@ ViewNeed assess(ManagedView& view) {
 
 // --- running the plan -----------------------------------------------------------------
 
-std::string drop_sql(const ManagedView& view, char relkind) {
+std::string drop_sql(const std::string& display_name, char relkind) {
   return std::string(relkind == RELKIND_MATVIEW ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") +
-         view.display_name;
-}
-
-void refuse_unmanaged_dependents(const ManagedViews& managed, const std::vector<NodeId>& drops) {
-  std::unordered_set<std::string> dropping;
-  for (NodeId node : drops) dropping.insert(managed.graph().name(node));
-  for (NodeId node : drops) {
-    Oid oid = relation_oid(managed.views()[node].name);
-    if (!OidIsValid(oid)) continue;
-    for (const auto& dependent : dependent_views(oid)) {
-      if (dropping.count(dependent) == 0) {
-        throw Error(sqlstate::kDependentObjectsStillExist,
-                    "cannot rebuild " + managed.graph().name(node) + ": " + dependent +
-                        " depends on it and is not managed by pg_viewmgr",
-                    "pg_viewmgr never drops objects it does not manage.",
-                    "Register " + dependent + " with viewmgr.register, or drop it first.");
-      }
-    }
-  }
+         display_name;
 }
 
 // Builds (CREATE / CREATE OR REPLACE) a view and records the result in the registry.
@@ -314,19 +299,38 @@ class Builder {
  public:
   explicit Builder(ManagedViews& managed) : managed_(managed), user_(current_user_name()) {}
 
-  void build(NodeId node, Action action) {
+  // `saved` is what the view had before it was dropped for a rebuild: grants, comments,
+  // hand-made indexes and the like are put back from it.
+  void build(NodeId node, Action action, const SavedRelation* saved) {
     ManagedView& view = managed_.view(node);
     auto live = live_relation(view.name);
-    std::vector<LiveIndex> indexes_before;
     bool definition_done = false;
+    std::vector<std::string> previously_built_indexes = view.built_indexes;
 
     if (action == Action::kCreated || action == Action::kRebuilt ||
         (action == Action::kReplaced && needs_create_or_replace(view, live))) {
       // Reads are resolved again for every build: the view binds to what exists now.
       view.reads = managed_.resolve(parse_definition(view.definition).reads, view.search_path);
       bool or_replace = live.has_value();
-      std::string sql = create_view_sql(view.name, view.materialized, view.definition,
-                                        view.view_options, view.with_data, or_replace);
+      ViewDdl ddl{view.name, view.materialized, view.definition, view.view_options,
+                  std::nullopt, view.with_data, or_replace};
+      const SavedRelation* before = saved;
+      std::optional<SavedRelation> live_state;
+      if (or_replace && !view.materialized) {
+        live_state = save_relation(live->oid);
+        before = &*live_state;
+      }
+      if (before != nullptr) {
+        // View options set by hand survive unless the registry declares its own.
+        if (view.view_options.empty() && !view.materialized && !before->materialized()) {
+          ddl.options = before->reloptions;
+        }
+        if (view.materialized && before->materialized()) {
+          ddl.tablespace = before->tablespace;
+          ddl.with_data = before->populated;
+        }
+      }
+      std::string sql = create_view_sql(ddl);
       {
         ScopedSearchPath scope(search_path_setting(view.search_path));
         spi_execute(sql);
@@ -346,6 +350,13 @@ class Builder {
       create_indexes(view, live->oid);
     }
     apply_comment(view, definition_done);
+    if (saved != nullptr) {
+      RestoreOptions restore;
+      restore.comment = !view.comment.has_value();
+      restore.indexes = view.materialized && saved->materialized();
+      restore.skip_index_definitions = previously_built_indexes;
+      restore_properties(*saved, restore);
+    }
 
     std::string canonical = live_canonical_definition(live->oid);
     view.canonical_definition = canonical;
@@ -391,7 +402,9 @@ class Builder {
   }
 
   void apply_comment(const ManagedView& view, bool fresh_object) {
-    if (fresh_object && !view.comment.has_value()) return;
+    // Without a declared comment, one set by hand is left alone (or restored after a
+    // rebuild).
+    if (!view.comment.has_value()) return;
     spi_execute(std::string("COMMENT ON ") +
                 (view.materialized ? "MATERIALIZED VIEW " : "VIEW ") + view.display_name +
                 " IS " + (view.comment.has_value() ? quote_literal(*view.comment) : "NULL"));
@@ -400,6 +413,131 @@ class Builder {
   ManagedViews& managed_;
   std::string user_;
   BuildRecorder recorder_;
+};
+
+// Runs a rebuild plan without losing anything: every view that depends on what is dropped,
+// managed or not and at any depth, is saved, dropped and recreated in dependency order with
+// its grants, comments, options and indexes.
+class Rebuild {
+ public:
+  // `extra_roots` are relations that are not dropped but whose dependents must be (the
+  // tables run_with_dependents changes).
+  Rebuild(ManagedViews& managed, const RebuildPlan& plan, const std::vector<Oid>& extra_roots)
+      : managed_(managed) {
+    for (const auto& planned : plan.builds) {
+      steps_.push_back({managed_.graph().name(planned.node), planned.node, planned.action,
+                        planned.reason, std::nullopt});
+    }
+    std::vector<Oid> roots = extra_roots;
+    for (NodeId node : plan.drops) {
+      Oid oid = relation_oid(managed_.views()[node].name);
+      if (!OidIsValid(oid)) continue;
+      roots.push_back(oid);
+      saved_.emplace(managed_.graph().name(node), save_relation(oid));
+    }
+    DependentViews dependents = dependent_view_closure(roots);
+    std::map<Oid, std::string> names;
+    for (Oid oid : dependents.views) {
+      SavedRelation saved = save_relation(oid);
+      names[oid] = saved.display_name;
+      add_dependent(saved);
+      saved_.emplace(saved.display_name, std::move(saved));
+    }
+    order_steps(dependents, names);
+  }
+
+  struct Step {
+    std::string display_name;
+    std::optional<NodeId> managed;  // nullopt: a view pg_viewmgr does not manage
+    Action action;
+    std::string reason;
+    std::optional<char> drop_relkind;  // set when the step drops the relation first
+  };
+  const std::vector<Step>& steps() const { return steps_; }
+
+  // Drops what is rebuilt (dependents first), runs `between`, then builds everything in
+  // dependency order.
+  void run(const std::function<void()>& between) {
+    for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
+      auto saved = saved_.find(it->display_name);
+      if (saved == saved_.end()) continue;
+      spi_execute(drop_sql(it->display_name, saved->second.relkind));
+    }
+    between();
+    Builder builder(managed_);
+    for (const auto& step : steps_) {
+      if (step.action == Action::kUnchanged) continue;
+      auto saved = saved_.find(step.display_name);
+      const SavedRelation* before = saved == saved_.end() ? nullptr : &saved->second;
+      try {
+        if (step.managed.has_value()) {
+          builder.build(*step.managed, step.action, before);
+        } else {
+          spi_execute(recreate_sql(*before));
+          restore_properties(*before, RestoreOptions{});
+        }
+      } catch (PgError& error) {
+        prefix_message(error, "cannot rebuild " + step.display_name);
+        throw;
+      }
+    }
+  }
+
+ private:
+  void add_dependent(const SavedRelation& saved) {
+    for (auto& step : steps_) {
+      if (step.display_name != saved.display_name) continue;
+      if (step.action != Action::kRebuilt) {
+        step.action = Action::kRebuilt;
+        step.reason = "it depends on a view that is rebuilt";
+      }
+      return;
+    }
+    auto node = managed_.find(saved.name);
+    steps_.push_back({saved.display_name, node, Action::kRebuilt,
+                      node.has_value() ? "it depends on a view that is rebuilt"
+                                       : "unmanaged dependent of a rebuilt view",
+                      std::nullopt});
+  }
+
+  // Dependency order over managed and unmanaged views together.
+  void order_steps(const DependentViews& dependents, const std::map<Oid, std::string>& names) {
+    DependencyGraph graph;
+    for (const auto& step : steps_) graph.add_node(step.display_name);
+    for (const auto& step : steps_) {
+      if (!step.managed.has_value()) continue;
+      NodeId from = *graph.find(step.display_name);
+      for (NodeId dep : managed_.graph().dependencies(*step.managed)) {
+        auto to = graph.find(managed_.graph().name(dep));
+        if (to.has_value()) graph.add_edge(from, *to);
+      }
+    }
+    for (const auto& [dependent, dependency] : dependents.edges) {
+      auto from = names.find(dependent);
+      if (from == names.end()) continue;
+      auto to_name = names.find(dependency);
+      std::optional<NodeId> to;
+      if (to_name != names.end()) {
+        to = graph.find(to_name->second);
+      } else {
+        for (const auto& [display, saved] : saved_) {
+          if (saved.oid == dependency) to = graph.find(display);
+        }
+      }
+      if (to.has_value()) graph.add_edge(*graph.find(from->second), *to);
+    }
+    std::vector<Step> ordered;
+    for (const auto& s : graph.build_order()) {
+      for (const auto& step : steps_) {
+        if (step.display_name == graph.name(s.node)) ordered.push_back(step);
+      }
+    }
+    steps_ = std::move(ordered);
+  }
+
+  ManagedViews& managed_;
+  std::vector<Step> steps_;
+  std::map<std::string, SavedRelation> saved_;
 };
 
 }  // namespace
@@ -443,21 +581,14 @@ std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
   }
   RebuildPlan plan = plan_rebuild(graph, needs, in_scope);
 
+  Rebuild rebuild(managed, plan, {});
   std::vector<SyncRow> rows;
-  for (const auto& planned : plan.builds) {
-    rows.push_back({graph.name(planned.node), action_name(planned.action), planned.reason});
+  for (const auto& step : rebuild.steps()) {
+    if (step.managed.has_value()) {
+      rows.push_back({step.display_name, action_name(step.action), step.reason});
+    }
   }
-  if (dry_run) return rows;
-
-  refuse_unmanaged_dependents(managed, plan.drops);
-  for (NodeId node : plan.drops) {
-    auto live = live_relation(managed.view(node).name);
-    if (live.has_value()) spi_execute(drop_sql(managed.view(node), live->relkind));
-  }
-  Builder builder(managed);
-  for (const auto& planned : plan.builds) {
-    if (planned.action != Action::kUnchanged) builder.build(planned.node, planned.action);
-  }
+  if (!dry_run) rebuild.run([] {});
   return rows;
 }
 

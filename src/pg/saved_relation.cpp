@@ -1,0 +1,240 @@
+#include "pg/saved_relation.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "core/error.hpp"
+#include "core/sql_text.hpp"
+#include "pg/boundary.hpp"
+#include "pg/definition.hpp"
+#include "pg/spi.hpp"
+
+namespace viewmgr::pg {
+
+namespace {
+
+std::string oid_array(const std::vector<Oid>& oids) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < oids.size(); i++) {
+    if (i > 0) out += ",";
+    out += std::to_string(oids[i]);
+  }
+  return out + "}";
+}
+
+Oid to_oid(const Value& value) { return static_cast<Oid>(std::stoul(*value)); }
+
+// pg_get_viewdef ends the query with a semicolon; CREATE ... AS wants the bare query.
+std::string strip_semicolon(std::string text) {
+  while (!text.empty() && (text.back() == ';' || text.back() == ' ' || text.back() == '\n')) {
+    text.pop_back();
+  }
+  return text;
+}
+
+}  // namespace
+
+SavedRelation save_relation(Oid relid) {
+  // Every query below is a single catalog read for the relation; callers save at most a few
+  // hundred relations per call.
+  std::vector<Param> args = {{oid_array({relid}), OIDARRAYOID}};
+  QueryResult rel = spi_query(
+      "SELECT c.oid, n.nspname, c.relname, c.relkind, pg_catalog.pg_get_userbyid(c.relowner), "
+      "c.relacl::text, pg_catalog.obj_description(c.oid, 'pg_class'), c.reloptions::text, "
+      "t.spcname, c.relispopulated, pg_catalog.pg_get_viewdef(c.oid) "
+      "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "LEFT JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace "
+      "WHERE c.oid = ANY ($1)",
+      args);
+  if (rel.rows.size() != 1) {
+    throw Error(sqlstate::kUndefinedTable, "relation " + std::to_string(relid) + " does not exist");
+  }
+  const Row& r = rel.rows[0];
+  SavedRelation saved;
+  saved.oid = relid;
+  saved.name = {*r[1], *r[2]};
+  saved.display_name = saved.name.display();
+  saved.relkind = (*r[3])[0];
+  saved.owner = *r[4];
+  saved.acl = r[5];
+  saved.comment = r[6];
+  if (r[7].has_value()) saved.reloptions = parse_text_array(*r[7]);
+  saved.tablespace = r[8];
+  saved.populated = r[9] == Value("t");
+  saved.definition = strip_semicolon(r[10].value_or(""));
+
+  QueryResult columns = spi_query(
+      "SELECT a.attname, a.attacl::text, pg_catalog.col_description(a.attrelid, a.attnum), "
+      "pg_catalog.pg_get_expr(d.adbin, d.adrelid) "
+      "FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d "
+      "ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+      "WHERE a.attrelid = ANY ($1) AND a.attnum > 0 AND NOT a.attisdropped "
+      "AND (a.attacl IS NOT NULL OR d.adbin IS NOT NULL "
+      "OR pg_catalog.col_description(a.attrelid, a.attnum) IS NOT NULL) ORDER BY a.attnum",
+      args);
+  for (const Row& c : columns.rows) saved.columns.push_back({*c[0], c[1], c[2], c[3]});
+
+  QueryResult indexes = spi_query(
+      "SELECT c.relname, pg_catalog.pg_get_indexdef(i.indexrelid), t.spcname, "
+      "pg_catalog.obj_description(i.indexrelid, 'pg_class') "
+      "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+      "LEFT JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace "
+      "WHERE i.indrelid = ANY ($1) ORDER BY 1",
+      args);
+  for (const Row& i : indexes.rows) saved.indexes.push_back({*i[0], *i[1], i[2], i[3]});
+
+  QueryResult triggers = spi_query(
+      "SELECT pg_catalog.pg_get_triggerdef(oid) FROM pg_catalog.pg_trigger "
+      "WHERE tgrelid = ANY ($1) AND NOT tgisinternal ORDER BY tgname",
+      args);
+  for (const Row& t : triggers.rows) saved.triggers.push_back(*t[0]);
+
+  QueryResult rules = spi_query(
+      "SELECT pg_catalog.pg_get_ruledef(oid) FROM pg_catalog.pg_rewrite "
+      "WHERE ev_class = ANY ($1) AND rulename <> '_RETURN' ORDER BY rulename",
+      args);
+  for (const Row& rule : rules.rows) saved.rules.push_back(*rule[0]);
+  return saved;
+}
+
+DependentViews dependent_view_closure(const std::vector<Oid>& roots) {
+  DependentViews out;
+  if (roots.empty()) return out;
+  QueryResult result = spi_query(
+      "WITH RECURSIVE dep(dependent, dependency) AS ("
+      "  SELECT r.ev_class, d.refobjid FROM pg_catalog.pg_depend d "
+      "  JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
+      "  WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+      "    AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+      "    AND d.refobjid = ANY ($1) AND r.ev_class <> d.refobjid "
+      "  UNION "
+      "  SELECT r.ev_class, d.refobjid FROM dep "
+      "  JOIN pg_catalog.pg_depend d ON d.refobjid = dep.dependent "
+      "   AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+      "   AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+      "  JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
+      "  WHERE r.ev_class <> d.refobjid"
+      ") SELECT dependent, dependency FROM dep ORDER BY 1, 2",
+      {{oid_array(roots), OIDARRAYOID}});
+  for (const Row& row : result.rows) {
+    Oid dependent = to_oid(row[0]);
+    Oid dependency = to_oid(row[1]);
+    out.edges.emplace_back(dependent, dependency);
+    bool is_root = std::find(roots.begin(), roots.end(), dependent) != roots.end();
+    if (!is_root && std::find(out.views.begin(), out.views.end(), dependent) == out.views.end()) {
+      out.views.push_back(dependent);
+    }
+  }
+  return out;
+}
+
+std::string recreate_sql(const SavedRelation& saved) {
+  return create_view_sql(ViewDdl{saved.name, saved.materialized(), saved.definition,
+                                 saved.reloptions, saved.tablespace, saved.populated, false});
+}
+
+namespace {
+
+// GRANT statements that give `acl` (aclitem[] text) on `target` (optionally one column).
+std::vector<std::string> grant_statements(const std::string& acl, const std::string& target,
+                                          const std::optional<std::string>& column) {
+  QueryResult result = spi_query(
+      "SELECT pg_catalog.format('GRANT %s%s ON %s TO %s%s', a.privilege_type, "
+      "  CASE WHEN $3 IS NULL THEN '' ELSE ' (' || pg_catalog.quote_ident($3) || ')' END, $2, "
+      "  CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
+      "       ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END, "
+      "  CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) "
+      "FROM pg_catalog.aclexplode($1::pg_catalog.aclitem[]) a",
+      {{acl}, {target}, {column}});
+  std::vector<std::string> out;
+  for (const Row& row : result.rows) out.push_back(*row[0]);
+  return out;
+}
+
+void restore_acl(const SavedRelation& saved, Oid relid) {
+  QueryResult current = spi_query(
+      "SELECT c.relacl::text, ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
+      "  ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END "
+      "  FROM pg_catalog.aclexplode(c.relacl) a)::text "
+      "FROM pg_catalog.pg_class c WHERE c.oid = $1",
+      {{std::to_string(relid), OIDOID}});
+  Value current_acl = current.rows.at(0)[0];
+  if (current_acl == saved.acl) return;
+  // Start from nothing: the new relation may carry default privileges the old one lacked.
+  std::vector<std::string> grantees = parse_text_array(current.rows.at(0)[1].value_or("{}"));
+  grantees.push_back(quote_ident(saved.owner));
+  grantees.push_back("PUBLIC");
+  std::sort(grantees.begin(), grantees.end());
+  grantees.erase(std::unique(grantees.begin(), grantees.end()), grantees.end());
+  for (const auto& grantee : grantees) {
+    spi_execute("REVOKE ALL ON " + saved.display_name + " FROM " + grantee);
+  }
+  if (!saved.acl.has_value()) {
+    // The old relation had default privileges: the owner's are implicit.
+    spi_execute("GRANT ALL ON " + saved.display_name + " TO " + quote_ident(saved.owner));
+    return;
+  }
+  for (const auto& grant : grant_statements(*saved.acl, saved.display_name, std::nullopt)) {
+    spi_execute(grant);
+  }
+}
+
+}  // namespace
+
+void restore_properties(const SavedRelation& saved, const RestoreOptions& options) {
+  Oid relid = relation_oid(saved.name);
+  if (!OidIsValid(relid)) {
+    throw Error(sqlstate::kInternalError, saved.display_name + " is missing after its rebuild");
+  }
+  if (saved.owner != current_user_name()) {
+    spi_execute(std::string("ALTER ") + saved.sql_kind() + " " + saved.display_name +
+                " OWNER TO " + quote_ident(saved.owner));
+  }
+  restore_acl(saved, relid);
+  if (options.comment && saved.comment.has_value()) {
+    spi_execute(std::string("COMMENT ON ") + saved.sql_kind() + " " + saved.display_name +
+                " IS " + quote_literal(*saved.comment));
+  }
+
+  std::vector<Column> live = live_columns(relid);
+  for (const auto& column : saved.columns) {
+    bool still_there = std::any_of(live.begin(), live.end(),
+                                   [&](const Column& c) { return c.name == column.name; });
+    if (!still_there) continue;  // the new definition no longer has it
+    std::string qualified_column = saved.display_name + "." + quote_ident(column.name);
+    if (column.acl.has_value()) {
+      for (const auto& grant : grant_statements(*column.acl, saved.display_name, column.name)) {
+        spi_execute(grant);
+      }
+    }
+    if (column.comment.has_value()) {
+      spi_execute("COMMENT ON COLUMN " + qualified_column + " IS " + quote_literal(*column.comment));
+    }
+    if (column.default_expression.has_value() && !saved.materialized()) {
+      spi_execute("ALTER VIEW " + saved.display_name + " ALTER COLUMN " +
+                  quote_ident(column.name) + " SET DEFAULT " + *column.default_expression);
+    }
+  }
+
+  if (options.indexes) {
+    for (const auto& index : saved.indexes) {
+      bool skip = std::find(options.skip_index_definitions.begin(),
+                            options.skip_index_definitions.end(),
+                            index.definition) != options.skip_index_definitions.end();
+      if (skip) continue;
+      std::string qualified_index = QualifiedName{saved.name.schema, index.name}.display();
+      spi_execute(index.definition);
+      if (index.tablespace.has_value()) {
+        spi_execute("ALTER INDEX " + qualified_index + " SET TABLESPACE " +
+                    quote_ident(*index.tablespace));
+      }
+      if (index.comment.has_value()) {
+        spi_execute("COMMENT ON INDEX " + qualified_index + " IS " + quote_literal(*index.comment));
+      }
+    }
+  }
+  for (const auto& trigger : saved.triggers) spi_execute(trigger);
+  for (const auto& rule : saved.rules) spi_execute(rule);
+}
+
+}  // namespace viewmgr::pg

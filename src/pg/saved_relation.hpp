@@ -1,0 +1,80 @@
+// Everything that a DROP of a view or materialized view would lose, read from the system
+// catalogs before the drop (relacl, attacl, pg_description, reloptions, pg_index,
+// pg_trigger, pg_rewrite, pg_attrdef) so a rebuild can put all of it back.
+//
+// The catalogs are read directly rather than through information_schema, which hides what
+// the caller's roles cannot see.
+#pragma once
+#include "pg/postgres.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pg/names.hpp"
+
+namespace viewmgr::pg {
+
+struct SavedIndex {
+  std::string name;
+  std::string definition;  // pg_get_indexdef
+  std::optional<std::string> tablespace;
+  std::optional<std::string> comment;
+};
+
+struct SavedColumn {
+  std::string name;
+  std::optional<std::string> acl;  // attacl as text
+  std::optional<std::string> comment;
+  std::optional<std::string> default_expression;  // pg_get_expr of the column default
+};
+
+struct SavedRelation {
+  Oid oid = InvalidOid;
+  QualifiedName name;
+  std::string display_name;
+  char relkind = 0;
+  std::string owner;
+  // The stored query deparsed under pg_viewmgr's pinned search_path: every name qualified,
+  // so it means the same thing whatever the session's search_path.
+  std::string definition;
+  std::optional<std::string> acl;  // relacl as text
+  std::optional<std::string> comment;
+  std::vector<std::string> reloptions;
+  std::optional<std::string> tablespace;
+  bool populated = true;
+  std::vector<SavedIndex> indexes;
+  std::vector<std::string> triggers;  // pg_get_triggerdef of user triggers
+  std::vector<std::string> rules;     // pg_get_ruledef of rules other than _RETURN
+  std::vector<SavedColumn> columns;
+
+  bool materialized() const { return relkind == RELKIND_MATVIEW; }
+  const char* sql_kind() const { return materialized() ? "MATERIALIZED VIEW" : "VIEW"; }
+};
+
+SavedRelation save_relation(Oid relid);
+
+// Views and materialized views that depend on `roots` (directly or through each other), not
+// including the roots, with the edges among roots and dependents: (dependent, dependency).
+struct DependentViews {
+  std::vector<Oid> views;
+  std::vector<std::pair<Oid, Oid>> edges;
+};
+DependentViews dependent_view_closure(const std::vector<Oid>& roots);
+
+// CREATE statement that recreates an unmanaged view from what was saved.
+std::string recreate_sql(const SavedRelation& saved);
+
+// What to put back on a recreated relation.
+struct RestoreOptions {
+  bool comment = true;         // false when the registry declares the comment
+  bool view_options = true;    // false when the registry declares view options
+  bool indexes = true;         // hand-made indexes; `skip_index_definitions` are built anew
+  std::vector<std::string> skip_index_definitions;
+};
+
+// Puts back owner, privileges (table and column level), comments (relation, columns and
+// indexes), view options, column defaults, triggers, rules and indexes.
+void restore_properties(const SavedRelation& saved, const RestoreOptions& options);
+
+}  // namespace viewmgr::pg
