@@ -106,6 +106,27 @@ LANGUAGE C CALLED ON NULL INPUT STABLE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'viewmgr_graph';
 
+-- Runs DDL on objects views depend on (e.g. ALTER TABLE ... ALTER COLUMN ... TYPE): saves
+-- and drops the dependent views, managed or not, runs the DDL and recreates them with their
+-- grants, comments, options and indexes, all in the caller's transaction.
+CREATE FUNCTION viewmgr.run_with_dependents(
+    ddl         text,
+    search_path text DEFAULT pg_catalog.current_setting('search_path'))
+RETURNS TABLE(view_name text, action text, detail text)
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_run_with_dependents';
+
+-- Takes existing views under management as they are (no DDL, data untouched).
+CREATE FUNCTION viewmgr.adopt(
+    view_name   text DEFAULT NULL,
+    schema_name text DEFAULT NULL,
+    search_path text DEFAULT pg_catalog.current_setting('search_path'))
+RETURNS integer
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_adopt';
+
 -- One row per managed view with its state, computed from the registry and the catalogs.
 CREATE FUNCTION viewmgr.view_states()
 RETURNS TABLE(view_name text, kind text, state text, last_refreshed_at timestamptz,

@@ -592,6 +592,72 @@ std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
   return rows;
 }
 
+std::vector<SyncRow> rebuild_dependents(ManagedViews& managed, const std::vector<Oid>& roots,
+                                        const std::function<void()>& between) {
+  managed.check_cycles();
+  Rebuild rebuild(managed, RebuildPlan{}, roots);
+  rebuild.run(between);
+  std::vector<SyncRow> rows;
+  for (const auto& step : rebuild.steps()) {
+    rows.push_back({step.display_name, action_name(step.action),
+                    step.managed.has_value() ? "managed" : "unmanaged"});
+  }
+  return rows;
+}
+
+namespace {
+
+// "UNIQUE USING btree (a)" from "CREATE UNIQUE INDEX name ON schema.rel USING btree (a)":
+// the specification register() takes.
+std::string index_spec_from_definition(const std::string& definition, const std::string& on) {
+  std::size_t at = definition.find(" ON " + on + " ");
+  if (at == std::string::npos) at = definition.find(" ON ONLY " + on + " ");
+  if (at == std::string::npos) {
+    throw Error(sqlstate::kInternalError, "cannot read index definition: " + definition);
+  }
+  std::size_t rest = definition.find(on + " ", at) + on.size() + 1;
+  bool unique = definition.rfind("CREATE UNIQUE INDEX ", 0) == 0;
+  return (unique ? "UNIQUE " : "") + definition.substr(rest);
+}
+
+}  // namespace
+
+int adopt_views(ManagedViews& managed, const std::vector<Oid>& relids) {
+  BuildRecorder recorder;
+  int adopted = 0;
+  for (Oid relid : relids) {
+    SavedRelation live = save_relation(relid);
+    if (managed.find(live.name).has_value()) continue;
+    ManagedView view;
+    view.name = live.name;
+    view.display_name = live.display_name;
+    view.materialized = live.materialized();
+    // Deparsed under the pinned search_path, so every name in it is qualified.
+    view.definition = live.definition;
+    view.search_path = {live.name.schema};
+    view.reads = managed.resolve(parse_definition(view.definition).reads, view.search_path);
+    view.with_data = !view.materialized || live.populated;
+    view.comment = live.comment;
+    if (!view.materialized) view.view_options = normalize_view_options(live.reloptions);
+    for (const auto& index : live.indexes) {
+      view.indexes.push_back(index_spec_from_definition(index.definition, live.display_name));
+      view.built_indexes.push_back(index.definition);
+    }
+    view.owner = live.owner;
+    std::string canonical = live_canonical_definition(relid);
+    view.canonical_definition = canonical;
+    view.built_viewdef = canonical;
+    BuildSpec spec = view.spec();
+    view.built_definition_fingerprint = definition_fingerprint(spec);
+    view.built_fingerprint = fingerprint(spec);
+    save_registration(view);
+    recorder.record(view);
+    managed.put(view);
+    adopted++;
+  }
+  return adopted;
+}
+
 std::vector<DriftRow> find_drift(const ManagedViews& const_managed) {
   // Desired canonical forms may be analysed (and cached) on the way; nothing is written.
   ManagedViews& managed = const_cast<ManagedViews&>(const_managed);

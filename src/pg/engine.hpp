@@ -3,6 +3,7 @@
 #pragma once
 #include "pg/postgres.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -67,6 +68,16 @@ class ManagedViews {
 // sync(): `scope` (NodeIds) limits the work, e.g. to what register() touches.
 std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
                                 const std::optional<std::vector<NodeId>>& scope = std::nullopt);
+
+// run_with_dependents(): saves and drops every view depending on `roots` (managed or not,
+// at any depth), runs `between`, then recreates them in dependency order with everything
+// they had. Returns the recreated views in build order.
+std::vector<SyncRow> rebuild_dependents(ManagedViews& managed, const std::vector<Oid>& roots,
+                                        const std::function<void()>& between);
+
+// adopt(): registers existing views as they are, without any DDL; returns how many were
+// taken under management (views already managed are skipped).
+int adopt_views(ManagedViews& managed, const std::vector<Oid>& relids);
 
 std::vector<DriftRow> find_drift(const ManagedViews& managed);
 

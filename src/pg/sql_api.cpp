@@ -8,10 +8,12 @@
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
 #include "pg/compat.hpp"
+#include "pg/ddl_targets.hpp"
 #include "pg/definition.hpp"
 #include "pg/engine.hpp"
 #include "pg/registry.hpp"
 #include "pg/result_set.hpp"
+#include "pg/scopes.hpp"
 #include "pg/spi.hpp"
 
 namespace viewmgr::pg {
@@ -318,6 +320,98 @@ Datum view_states_rows(FunctionCallInfo fcinfo) {
   return static_cast<Datum>(0);
 }
 
+// A relation by user-given name, resolved like a query would with `path`; InvalidOid when
+// it does not exist.
+Oid find_relation(const RelationRef& ref, const std::vector<std::string>& path) {
+  if (!ref.schema.empty()) return relation_oid({ref.schema, ref.name});
+  for (const auto& schema : path) {
+    Oid oid = relation_oid({schema, ref.name});
+    if (OidIsValid(oid)) return oid;
+  }
+  return InvalidOid;
+}
+
+Datum run_with_dependents(FunctionCallInfo fcinfo) {
+  std::string ddl = text_arg(fcinfo, 0, "ddl");
+  std::string search_path = text_arg(fcinfo, 1, "search_path");
+  require_writable("viewmgr.run_with_dependents");
+  if (ddl.find_first_not_of(" \t\r\n\f") == std::string::npos) {
+    throw Error(sqlstate::kInvalidParameterValue, "ddl must not be empty");
+  }
+  ResultSet result(fcinfo);
+  SpiConnection spi;
+  lock_registry();
+  std::vector<std::string> path = expand_search_path(search_path);
+  std::vector<Oid> roots;
+  for (const auto& ref : relations_changed_by(ddl)) {
+    Oid oid = find_relation(ref, path);
+    if (OidIsValid(oid)) roots.push_back(oid);
+  }
+  ManagedViews managed(load_registry());
+  auto rows = rebuild_dependents(managed, roots, [&] {
+    ScopedSearchPath scope(search_path_setting(path));
+    try {
+      spi_execute(ddl);
+    } catch (PgError& error) {
+      prefix_message(error, "the DDL failed");
+      throw;
+    }
+  });
+  for (const auto& row : rows) result.add({row.view_name, row.action, row.reason});
+  spi.finish();
+  return static_cast<Datum>(0);
+}
+
+Datum adopt(FunctionCallInfo fcinfo) {
+  bool has_view = !arg_is_null(fcinfo, 0);
+  bool has_schema = !arg_is_null(fcinfo, 1);
+  std::string search_path = text_arg(fcinfo, 2, "search_path");
+  require_writable("viewmgr.adopt");
+  if (has_view == has_schema) {
+    throw Error(sqlstate::kInvalidParameterValue,
+                "give either view_name or schema_name to viewmgr.adopt", {},
+                "adopt('s.v') takes one view; adopt(schema_name => 's') every view in s.");
+  }
+  SpiConnection spi;
+  lock_registry();
+  std::vector<Oid> relids;
+  if (has_view) {
+    std::string view_name = text_arg(fcinfo, 0, "view_name");
+    std::vector<std::string> parts = parse_user_name(view_name, "view_name");
+    Oid relid = find_relation({parts.size() == 2 ? parts[0] : "", parts.back()},
+                              expand_search_path(search_path));
+    if (!OidIsValid(relid)) {
+      throw Error(sqlstate::kUndefinedTable, "relation \"" + view_name + "\" does not exist");
+    }
+    relids.push_back(relid);
+  } else {
+    std::string schema = text_arg(fcinfo, 1, "schema_name");
+    const char* s = schema.c_str();
+    Oid nsp = pg_call([&] { return get_namespace_oid(s, false); });
+    QueryResult views = spi_query(
+        "SELECT oid FROM pg_catalog.pg_class WHERE relnamespace = $1 AND relkind IN ('v', 'm') "
+        "ORDER BY relname",
+        {{std::to_string(nsp), OIDOID}});
+    for (const auto& row : views.rows) relids.push_back(static_cast<Oid>(std::stoul(*row[0])));
+  }
+  for (Oid relid : relids) {
+    char relkind = pg_call([&] { return get_rel_relkind(relid); });
+    std::string name = pg_call([&] { return get_rel_name(relid); });
+    if (relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW) {
+      throw Error(sqlstate::kWrongObjectType, "\"" + name + "\" is not a view",
+                  "adopt takes views and materialized views only.");
+    }
+    bool owns = pg_call([&] { return compat::owns_relation(relid, GetUserId()); });
+    if (!owns) {
+      throw Error(sqlstate::kInsufficientPrivilege, "must be owner of view \"" + name + "\"");
+    }
+  }
+  ManagedViews managed(load_registry());
+  int adopted = adopt_views(managed, relids);
+  spi.finish();
+  PG_RETURN_INT32(adopted);
+}
+
 }  // namespace
 }  // namespace viewmgr::pg
 
@@ -328,3 +422,5 @@ VIEWMGR_SQL_FUNCTION(viewmgr_drift, viewmgr::pg::drift)
 VIEWMGR_SQL_FUNCTION(viewmgr_dependency_order, viewmgr::pg::dependency_order)
 VIEWMGR_SQL_FUNCTION(viewmgr_graph, viewmgr::pg::graph)
 VIEWMGR_SQL_FUNCTION(viewmgr_view_states, viewmgr::pg::view_states_rows)
+VIEWMGR_SQL_FUNCTION(viewmgr_run_with_dependents, viewmgr::pg::run_with_dependents)
+VIEWMGR_SQL_FUNCTION(viewmgr_adopt, viewmgr::pg::adopt)

@@ -1,0 +1,18 @@
+// Which relations a DDL script changes, from its raw parse tree: the roots whose dependent
+// views run_with_dependents must save, drop and recreate around it.
+#pragma once
+#include "pg/postgres.hpp"
+
+#include <string>
+#include <vector>
+
+#include "pg/definition.hpp"
+
+namespace viewmgr::pg {
+
+// Relations named as the target of ALTER TABLE / VIEW / MATERIALIZED VIEW / FOREIGN TABLE,
+// RENAME, SET SCHEMA, DROP of those, and CREATE OR REPLACE VIEW. Syntax errors keep their
+// position. Other statements are allowed and simply name no target.
+std::vector<RelationRef> relations_changed_by(const std::string& ddl);
+
+}  // namespace viewmgr::pg
