@@ -12,6 +12,9 @@ REGRESS_OPTS = --inputdir=. --outputdir=build/regress
 PG_CPPFLAGS = -I$(CURDIR)/src
 PG_CXXFLAGS = -std=c++17 -Wno-register -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -fno-omit-frame-pointer
 SHLIB_LINK += -lstdc++
+# Header dependencies (PGXS tracks none): a changed header rebuilds what includes it.
+PG_CXXFLAGS += -MMD -MP
+EXTRA_CLEAN = $(OBJS:.o=.d)
 
 # PGXS would also compile every .cpp to LLVM bitcode with clang, without PG_CXXFLAGS;
 # JIT inlining of this code brings nothing, so skip the bitcode step.
@@ -24,6 +27,8 @@ include $(PGXS)
 # Server headers are third-party code to us: include them as system headers so our own
 # warnings stay readable.
 override CPPFLAGS := $(patsubst -I$(includedir_server),-isystem $(includedir_server),$(CPPFLAGS))
+
+-include $(OBJS:.o=.d)
 
 installcheck: | build/regress
 build/regress:

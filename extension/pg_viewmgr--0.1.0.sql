@@ -32,6 +32,9 @@ CREATE TABLE viewmgr.managed_view (
     built_definition_fingerprint text,
     built_viewdef         text,
     built_indexes         text[],
+    -- the oid of the relation last built; only used to recognise it after a rename by hand
+    -- (oids change across dump and restore, names are the identity)
+    built_relid           oid,
     owner                 name        NOT NULL,
     registered_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at            timestamptz NOT NULL DEFAULT pg_catalog.now(),

@@ -413,7 +413,12 @@ std::string create_view_sql(const ViewDdl& ddl) {
   if (materialized) sql += ddl.with_data ? "WITH DATA" : "WITH NO DATA";
 
   const char* text = sql.c_str();
-  StatementCheck check = pg_call([&] { return check_statement(text); });
+  StatementCheck check{};
+  try {
+    check = pg_call([&] { return check_statement(text); });
+  } catch (PgError& error) {
+    rethrow_against(error, sql);
+  }
   bool shape_ok = check.count == 1 && (materialized ? (check.tag == T_CreateTableAsStmt &&
                                                        check.objtype == OBJECT_MATVIEW)
                                                     : check.tag == T_ViewStmt);

@@ -164,6 +164,36 @@ std::optional<LiveRelation> live_relation(const QualifiedName& name) {
   return live;
 }
 
+// A managed view renamed (or moved to another schema) by hand: the relation pg_viewmgr last
+// built, still there under another name with the definition it was built with.
+std::optional<QualifiedName> renamed_to(const ManagedView& view) {
+  if (!OidIsValid(view.built_relid) || !view.built_viewdef.has_value()) return std::nullopt;
+  Oid relid = view.built_relid;
+  struct Found {
+    bool exists;
+    char relkind;
+    char* schema;
+    char* name;
+  };
+  Found found = pg_call([&] {
+    Found f{false, 0, nullptr, nullptr};
+    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+    if (!HeapTupleIsValid(tuple)) return f;
+    auto* form = (Form_pg_class)GETSTRUCT(tuple);
+    f.exists = true;
+    f.relkind = form->relkind;
+    f.schema = get_namespace_name(form->relnamespace);
+    f.name = pstrdup(NameStr(form->relname));
+    ReleaseSysCache(tuple);
+    return f;
+  });
+  if (!found.exists || found.relkind != (view.materialized ? RELKIND_MATVIEW : RELKIND_VIEW)) {
+    return std::nullopt;
+  }
+  if (live_canonical_definition(relid) != *view.built_viewdef) return std::nullopt;
+  return QualifiedName{found.schema, found.name};
+}
+
 const char* relkind_name(char relkind) {
   switch (relkind) {
     case RELKIND_VIEW: return "view";
@@ -244,6 +274,9 @@ ViewNeed replace_or_rebuild(ManagedView& view, const LiveRelation& live, std::st
 ViewNeed assess(ManagedView& view) {
   auto live = live_relation(view.name);
   if (!live.has_value()) {
+    if (auto renamed = renamed_to(view)) {
+      return {Action::kReplaced, "renamed by hand to " + renamed->display() + "; renamed back", true};
+    }
     return {Action::kCreated, view.built_fingerprint ? "missing" : "not built yet", false};
   }
   if (live->relkind != RELKIND_VIEW && live->relkind != RELKIND_MATVIEW) {
@@ -304,6 +337,14 @@ class Builder {
   void build(NodeId node, Action action, const SavedRelation* saved) {
     ManagedView& view = managed_.view(node);
     auto live = live_relation(view.name);
+    if (!live.has_value()) {
+      if (auto renamed = renamed_to(view)) {
+        rename_back(view, *renamed);
+        live = live_relation(view.name);
+        // It is back as it was built; only what the registry changed since remains to do.
+        if (action == Action::kCreated) action = Action::kReplaced;
+      }
+    }
     bool definition_done = false;
     std::vector<std::string> previously_built_indexes = view.built_indexes;
 
@@ -312,6 +353,11 @@ class Builder {
       // Reads are resolved again for every build: the view binds to what exists now.
       view.reads = managed_.resolve(parse_definition(view.definition).reads, view.search_path);
       bool or_replace = live.has_value();
+      if (or_replace && view.materialized) {
+        // Materialized views cannot be replaced in place; the plan drops them first.
+        throw Error(sqlstate::kInternalError,
+                    "pg_viewmgr: " + view.display_name + " must be dropped before it is rebuilt");
+      }
       ViewDdl ddl{view.name, view.materialized, view.definition, view.view_options,
                   std::nullopt, view.with_data, or_replace};
       const SavedRelation* before = saved;
@@ -364,10 +410,23 @@ class Builder {
     BuildSpec spec = view.spec();
     view.built_definition_fingerprint = definition_fingerprint(spec);
     view.built_fingerprint = fingerprint(spec);
+    view.built_relid = live->oid;
     recorder_.record(view);
   }
 
  private:
+  void rename_back(const ManagedView& view, const QualifiedName& current) {
+    std::string kind = view.materialized ? "MATERIALIZED VIEW " : "VIEW ";
+    std::string name = current.display();
+    if (current.name != view.name.name) {
+      spi_execute("ALTER " + kind + name + " RENAME TO " + quote_ident(view.name.name));
+      name = QualifiedName{current.schema, view.name.name}.display();
+    }
+    if (current.schema != view.name.schema) {
+      spi_execute("ALTER " + kind + name + " SET SCHEMA " + quote_ident(view.name.schema));
+    }
+  }
+
   // A replace that is only about indexes or the comment needs no CREATE OR REPLACE.
   bool needs_create_or_replace(ManagedView& view, const std::optional<LiveRelation>& live) {
     if (!live.has_value() || !view.built_definition_fingerprint.has_value()) return true;
@@ -650,6 +709,7 @@ int adopt_views(ManagedViews& managed, const std::vector<Oid>& relids) {
     BuildSpec spec = view.spec();
     view.built_definition_fingerprint = definition_fingerprint(spec);
     view.built_fingerprint = fingerprint(spec);
+    view.built_relid = relid;
     save_registration(view);
     recorder.record(view);
     managed.put(view);
@@ -666,9 +726,13 @@ std::vector<DriftRow> find_drift(const ManagedViews& const_managed) {
     ManagedView& view = managed.view(node);
     auto live = live_relation(view.name);
     if (!live.has_value()) {
-      rows.push_back({view.display_name, "missing",
-                      view.built_fingerprint ? "the " + view.kind() + " does not exist"
-                                             : "registered but not built yet; run viewmgr.sync()"});
+      std::string detail = view.built_fingerprint
+                               ? "the " + view.kind() + " does not exist (dropped by hand?)"
+                               : "registered but not built yet; run viewmgr.sync()";
+      if (auto renamed = renamed_to(view)) {
+        detail = "renamed by hand to " + renamed->display() + "; viewmgr.sync() renames it back";
+      }
+      rows.push_back({view.display_name, "missing", detail});
       continue;
     }
     bool live_materialized = live->relkind == RELKIND_MATVIEW;

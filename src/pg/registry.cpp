@@ -30,6 +30,7 @@ enum RegistryColumn {
   kBuiltDefinitionFingerprint,
   kBuiltViewdef,
   kBuiltIndexes,
+  kBuiltRelid,
   kOwner,
   kLastRefreshedAt,
   kLastRefreshDuration,
@@ -39,7 +40,7 @@ enum RegistryColumn {
 constexpr const char* kSelectAll =
     "SELECT schema_name, relation_name, materialized, definition, search_path, depends_on, "
     "reads, indexes, with_data, comment, view_options, canonical_definition, "
-    "built_fingerprint, built_definition_fingerprint, built_viewdef, built_indexes, owner, "
+    "built_fingerprint, built_definition_fingerprint, built_viewdef, built_indexes, built_relid, owner, "
     "last_refreshed_at, last_refresh_duration, last_error "
     "FROM viewmgr.managed_view ORDER BY schema_name, relation_name";
 
@@ -86,6 +87,7 @@ std::vector<ManagedView> load_registry() {
     v.built_definition_fingerprint = row[kBuiltDefinitionFingerprint];
     v.built_viewdef = row[kBuiltViewdef];
     v.built_indexes = text_array(row[kBuiltIndexes]);
+    v.built_relid = row[kBuiltRelid] ? static_cast<Oid>(std::stoul(*row[kBuiltRelid])) : InvalidOid;
     v.owner = *row[kOwner];
     v.last_refreshed_at = row[kLastRefreshedAt];
     v.last_refresh_duration = row[kLastRefreshDuration];
@@ -121,10 +123,10 @@ BuildRecorder::BuildRecorder() {
   statement_ = std::make_unique<PreparedStatement>(
       "UPDATE viewmgr.managed_view SET reads = $3, canonical_definition = $4, "
       "built_fingerprint = $5, built_definition_fingerprint = $6, built_viewdef = $7, "
-      "built_indexes = $8, built_at = pg_catalog.now(), last_error = NULL "
+      "built_indexes = $8, built_relid = $9, built_at = pg_catalog.now(), last_error = NULL "
       "WHERE schema_name = $1 AND relation_name = $2",
       std::vector<Oid>{TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-                       TEXTARRAYOID});
+                       TEXTARRAYOID, OIDOID});
 }
 
 BuildRecorder::~BuildRecorder() = default;
@@ -133,7 +135,7 @@ void BuildRecorder::record(const ManagedView& v) {
   ScopedRegistryWriter writer;
   statement_->execute({v.name.schema, v.name.name, array_value(v.reads), v.canonical_definition,
                        v.built_fingerprint, v.built_definition_fingerprint, v.built_viewdef,
-                       array_value(v.built_indexes)});
+                       array_value(v.built_indexes), std::to_string(v.built_relid)});
 }
 
 void delete_registration(const QualifiedName& name) {
