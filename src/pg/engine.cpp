@@ -327,6 +327,19 @@ std::string drop_sql(const std::string& display_name, char relkind) {
          display_name;
 }
 
+// "UNIQUE USING btree (a)" from "CREATE UNIQUE INDEX name ON schema.rel USING btree (a)":
+// the specification register() takes.
+std::string index_spec_from_definition(const std::string& definition, const std::string& on) {
+  std::size_t at = definition.find(" ON " + on + " ");
+  if (at == std::string::npos) at = definition.find(" ON ONLY " + on + " ");
+  if (at == std::string::npos) {
+    throw Error(sqlstate::kInternalError, "cannot read index definition: " + definition);
+  }
+  std::size_t rest = definition.find(on + " ", at) + on.size() + 1;
+  bool unique = definition.rfind("CREATE UNIQUE INDEX ", 0) == 0;
+  return (unique ? "UNIQUE " : "") + definition.substr(rest);
+}
+
 // Builds (CREATE / CREATE OR REPLACE) a view and records the result in the registry.
 class Builder {
  public:
@@ -358,24 +371,10 @@ class Builder {
         throw Error(sqlstate::kInternalError,
                     "pg_viewmgr: " + view.display_name + " must be dropped before it is rebuilt");
       }
-      ViewDdl ddl{view.name, view.materialized, view.definition, view.view_options,
-                  std::nullopt, view.with_data, or_replace};
-      const SavedRelation* before = saved;
       std::optional<SavedRelation> live_state;
-      if (or_replace && !view.materialized) {
-        live_state = save_relation(live->oid);
-        before = &*live_state;
-      }
-      if (before != nullptr) {
-        // View options set by hand survive unless the registry declares its own.
-        if (view.view_options.empty() && !view.materialized && !before->materialized()) {
-          ddl.options = before->reloptions;
-        }
-        if (view.materialized && before->materialized()) {
-          ddl.tablespace = before->tablespace;
-          ddl.with_data = before->populated;
-        }
-      }
+      if (or_replace) live_state = save_relation(live->oid);
+      ViewDdl ddl = view_ddl(view, view.name, or_replace ? &*live_state : saved);
+      ddl.or_replace = or_replace;
       std::string sql = create_view_sql(ddl);
       {
         ScopedSearchPath scope(search_path_setting(view.search_path));
@@ -403,16 +402,134 @@ class Builder {
       restore.skip_index_definitions = previously_built_indexes;
       restore_properties(*saved, restore);
     }
+    record(view, live->oid);
+  }
 
-    std::string canonical = live_canonical_definition(live->oid);
+  // A materialized view built side by side: under a temporary name, with its data and
+  // indexes, while the old one is still there for readers.
+  struct Prebuilt {
+    QualifiedName temporary;
+    std::vector<std::pair<std::string, std::string>> index_renames;  // built name -> final
+    std::vector<std::string> hand_made_comments;  // final index name -> comment pairs, flat
+  };
+
+  Prebuilt prebuild(NodeId node, const SavedRelation* saved) {
+    ManagedView& view = managed_.view(node);
+    view.reads = managed_.resolve(parse_definition(view.definition).reads, view.search_path);
+    Prebuilt pre;
+    pre.temporary = {view.name.schema, "pg_viewmgr_new_" + std::to_string(saved ? saved->oid : 0)};
+    for (int n = 1; OidIsValid(relation_oid(pre.temporary)); n++) {
+      pre.temporary.name = "pg_viewmgr_new_" + std::to_string(saved ? saved->oid : 0) + "_" +
+                           std::to_string(n);
+    }
+    ScopedSearchPath scope(search_path_setting(view.search_path));
+    spi_execute(create_view_sql(view_ddl(view, pre.temporary, saved)));
+    Oid relid = relation_oid(pre.temporary);
+    const std::string prefix = pre.temporary.name;
+    for (const auto& spec : view.indexes) {
+      std::string built = create_index_named(pre.temporary, relid, spec);
+      std::string final_name = built.rfind(prefix, 0) == 0
+                                   ? view.name.name + built.substr(prefix.size())
+                                   : built;
+      if (final_name.size() >= NAMEDATALEN) final_name.resize(NAMEDATALEN - 1);
+      pre.index_renames.emplace_back(built, final_name);
+    }
+    if (saved != nullptr && saved->materialized()) {
+      for (const auto& index : saved->indexes) {
+        bool declared = std::find(view.built_indexes.begin(), view.built_indexes.end(),
+                                  index.definition) != view.built_indexes.end();
+        if (declared) continue;
+        std::string spec = index_spec_from_definition(index.definition, saved->display_name);
+        pre.index_renames.emplace_back(create_index_named(pre.temporary, relid, spec), index.name);
+        if (index.comment.has_value()) {
+          pre.hand_made_comments.push_back(index.name);
+          pre.hand_made_comments.push_back(*index.comment);
+        }
+      }
+    }
+    return pre;
+  }
+
+  // Puts a prebuilt materialized view in place of the old one (already dropped): only
+  // renames, so the exclusive lock of the swap is short.
+  void swap_in(NodeId node, const Prebuilt& pre, const SavedRelation* saved) {
+    ManagedView& view = managed_.view(node);
+    spi_execute("ALTER MATERIALIZED VIEW " + pre.temporary.display() + " RENAME TO " +
+                quote_ident(view.name.name));
+    for (const auto& [built, final_name] : pre.index_renames) {
+      if (built == final_name) continue;
+      spi_execute("ALTER INDEX " + QualifiedName{view.name.schema, built}.display() +
+                  " RENAME TO " + quote_ident(final_name));
+    }
+    for (std::size_t i = 0; i + 1 < pre.hand_made_comments.size(); i += 2) {
+      spi_execute("COMMENT ON INDEX " +
+                  QualifiedName{view.name.schema, pre.hand_made_comments[i]}.display() + " IS " +
+                  quote_literal(pre.hand_made_comments[i + 1]));
+    }
+    Oid relid = relation_oid(view.name);
+    view.built_indexes.clear();
+    for (const auto& index : live_indexes(relid)) {
+      for (std::size_t i = 0; i < view.indexes.size() && i < pre.index_renames.size(); i++) {
+        if (index.name == pre.index_renames[i].second) view.built_indexes.push_back(index.definition);
+      }
+    }
+    if (view.owner != user_) {
+      spi_execute("ALTER MATERIALIZED VIEW " + view.display_name + " OWNER TO " +
+                  quote_ident(view.owner));
+    }
+    apply_comment(view, true);
+    if (saved != nullptr) {
+      RestoreOptions restore;
+      restore.comment = !view.comment.has_value();
+      restore.indexes = false;
+      restore_properties(*saved, restore);
+    }
+    record(view, relid);
+  }
+
+ private:
+  // The CREATE for `view` under `target`, keeping from `before` (what stood there) the
+  // options set by hand, the tablespace and whether it held data.
+  ViewDdl view_ddl(const ManagedView& view, const QualifiedName& target,
+                   const SavedRelation* before) {
+    ViewDdl ddl{target, view.materialized, view.definition, view.view_options,
+                std::nullopt, view.with_data, false};
+    if (before != nullptr) {
+      if (view.view_options.empty() && !view.materialized && !before->materialized()) {
+        ddl.options = before->reloptions;
+      }
+      if (view.materialized && before->materialized()) {
+        ddl.options = before->reloptions;
+        ddl.tablespace = before->tablespace;
+        ddl.with_data = before->populated;
+      }
+    }
+    return ddl;
+  }
+
+  // Creates an index from a specification and returns the name PostgreSQL gave it.
+  std::string create_index_named(const QualifiedName& on, Oid relid, const std::string& spec) {
+    std::vector<LiveIndex> before = live_indexes(relid);
+    spi_execute(create_index_sql(on, spec));
+    for (const auto& index : live_indexes(relid)) {
+      bool existed = std::any_of(before.begin(), before.end(),
+                                 [&](const LiveIndex& b) { return b.name == index.name; });
+      if (!existed) return index.name;
+    }
+    throw Error(sqlstate::kInternalError, "index on " + on.display() + " not found after CREATE INDEX");
+  }
+
+  void record(ManagedView& view, Oid relid) {
+    std::string canonical = live_canonical_definition(relid);
     view.canonical_definition = canonical;
     view.built_viewdef = canonical;
     BuildSpec spec = view.spec();
     view.built_definition_fingerprint = definition_fingerprint(spec);
     view.built_fingerprint = fingerprint(spec);
-    view.built_relid = live->oid;
+    view.built_relid = relid;
     recorder_.record(view);
   }
+
 
  private:
   void rename_back(const ManagedView& view, const QualifiedName& current) {
@@ -482,7 +599,7 @@ class Rebuild {
   // `extra_roots` are relations that are not dropped but whose dependents must be (the
   // tables run_with_dependents changes).
   Rebuild(ManagedViews& managed, const RebuildPlan& plan, const std::vector<Oid>& extra_roots)
-      : managed_(managed) {
+      : managed_(managed), side_by_side_(extra_roots.empty()) {
     for (const auto& planned : plan.builds) {
       steps_.push_back({managed_.graph().name(planned.node), planned.node, planned.action,
                         planned.reason, std::nullopt});
@@ -517,19 +634,33 @@ class Rebuild {
   // Drops what is rebuilt (dependents first), runs `between`, then builds everything in
   // dependency order.
   void run(const std::function<void()>& between) {
+    Builder builder(managed_);
+    // Materialized views whose sources stay as they are get their new version built before
+    // anything is dropped; the old one stays readable until the swap.
+    std::map<std::string, Builder::Prebuilt> prebuilt;
+    for (const auto& step : steps_) {
+      if (can_build_side_by_side(step)) {
+        auto saved = saved_.find(step.display_name);
+        prebuilt.emplace(step.display_name,
+                         builder.prebuild(*step.managed,
+                                          saved == saved_.end() ? nullptr : &saved->second));
+      }
+    }
     for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
       auto saved = saved_.find(it->display_name);
       if (saved == saved_.end()) continue;
       spi_execute(drop_sql(it->display_name, saved->second.relkind));
     }
     between();
-    Builder builder(managed_);
     for (const auto& step : steps_) {
       if (step.action == Action::kUnchanged) continue;
       auto saved = saved_.find(step.display_name);
       const SavedRelation* before = saved == saved_.end() ? nullptr : &saved->second;
       try {
-        if (step.managed.has_value()) {
+        auto pre = prebuilt.find(step.display_name);
+        if (pre != prebuilt.end()) {
+          builder.swap_in(*step.managed, pre->second, before);
+        } else if (step.managed.has_value()) {
           builder.build(*step.managed, step.action, before);
         } else {
           spi_execute(recreate_sql(*before));
@@ -543,6 +674,23 @@ class Rebuild {
   }
 
  private:
+  bool can_build_side_by_side(const Step& step) const {
+    if (!side_by_side_ || !step.managed.has_value() || step.action != Action::kRebuilt ||
+        !managed_.views()[*step.managed].materialized) {
+      return false;
+    }
+    // Its sources must already be what it will read after the rebuild.
+    NodeId node = *graph_.find(step.display_name);
+    for (NodeId dep : graph_.dependencies(node)) {
+      for (const auto& other : steps_) {
+        if (other.display_name == graph_.name(dep) && other.action != Action::kUnchanged) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
   void add_dependent(const SavedRelation& saved) {
     for (auto& step : steps_) {
       if (step.display_name != saved.display_name) continue;
@@ -586,6 +734,7 @@ class Rebuild {
       if (to.has_value()) graph.add_edge(*graph.find(from->second), *to);
     }
     std::vector<Step> ordered;
+    graph_ = graph;
     for (const auto& s : graph.build_order()) {
       for (const auto& step : steps_) {
         if (step.display_name == graph.name(s.node)) ordered.push_back(step);
@@ -595,8 +744,10 @@ class Rebuild {
   }
 
   ManagedViews& managed_;
+  bool side_by_side_;
   std::vector<Step> steps_;
   std::map<std::string, SavedRelation> saved_;
+  DependencyGraph graph_;  // managed and unmanaged views of this rebuild
 };
 
 }  // namespace
@@ -663,23 +814,6 @@ std::vector<SyncRow> rebuild_dependents(ManagedViews& managed, const std::vector
   }
   return rows;
 }
-
-namespace {
-
-// "UNIQUE USING btree (a)" from "CREATE UNIQUE INDEX name ON schema.rel USING btree (a)":
-// the specification register() takes.
-std::string index_spec_from_definition(const std::string& definition, const std::string& on) {
-  std::size_t at = definition.find(" ON " + on + " ");
-  if (at == std::string::npos) at = definition.find(" ON ONLY " + on + " ");
-  if (at == std::string::npos) {
-    throw Error(sqlstate::kInternalError, "cannot read index definition: " + definition);
-  }
-  std::size_t rest = definition.find(on + " ", at) + on.size() + 1;
-  bool unique = definition.rfind("CREATE UNIQUE INDEX ", 0) == 0;
-  return (unique ? "UNIQUE " : "") + definition.substr(rest);
-}
-
-}  // namespace
 
 int adopt_views(ManagedViews& managed, const std::vector<Oid>& relids) {
   BuildRecorder recorder;
