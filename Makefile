@@ -8,6 +8,8 @@ PGFILEDESC = "pg_viewmgr - declarative view management"
 
 REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress
+# Concurrency: specs/*.spec run with pg_isolation_regress; expected output in expected/.
+ISOLATION = $(sort $(basename $(notdir $(wildcard specs/*.spec))))
 
 PG_CPPFLAGS = -I$(CURDIR)/src
 PG_CXXFLAGS = -std=c++17 -Wno-register -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -fno-omit-frame-pointer
