@@ -10,6 +10,8 @@
 #include "pg/scopes.hpp"
 
 extern "C" {
+#include "parser/gramparse.h"
+#include "parser/scanner.h"
 #include "rewrite/prs2lock.h"
 #include "utils/resowner.h"
 }
@@ -427,6 +429,67 @@ std::string create_view_sql(const ViewDdl& ddl) {
                                             " does not form a single CREATE VIEW statement");
   }
   return sql;
+}
+
+std::string normalize_index_spec(const std::string& spec) {
+  const char* text = spec.c_str();
+  const char* normalized = nullptr;
+  try {
+    normalized = pg_call([&] {
+      core_yy_extra_type extra;
+      core_yyscan_t scanner = scanner_init(text, &extra, &ScanKeywords, ScanKeywordTokens);
+      StringInfoData out;
+      initStringInfo(&out);
+      core_YYSTYPE value;
+      YYLTYPE location;
+      for (;;) {
+        int token = core_yylex(&value, &location, scanner);
+        if (token == 0) break;
+        if (out.len > 0) appendStringInfoChar(&out, ' ');
+        switch (token) {
+          case IDENT:
+            appendStringInfoString(&out, quote_identifier(value.str));
+            break;
+          case SCONST:
+            appendStringInfoString(&out, quote_literal_cstr(value.str));
+            break;
+          case ICONST:
+            appendStringInfo(&out, "%d", value.ival);
+            break;
+          case FCONST:
+          case Op:
+          case PARAM:
+            if (token == PARAM) {
+              appendStringInfo(&out, "$%d", value.ival);
+            } else {
+              appendStringInfoString(&out, value.str);
+            }
+            break;
+          default:
+            if (token < 256) {
+              appendStringInfoChar(&out, static_cast<char>(token));
+            } else if (isalpha(static_cast<unsigned char>(text[location])) ||
+                       text[location] == '_') {
+              appendStringInfoString(&out, value.keyword);  // a keyword, already lower case
+            } else {
+              // Multi-character operators such as :: or <=: their text as written.
+              int start = location;
+              int end = start;
+              while (text[end] != '\0' && !isspace(static_cast<unsigned char>(text[end])) &&
+                     (end == start || !isalnum(static_cast<unsigned char>(text[end])))) {
+                end++;
+              }
+              appendBinaryStringInfo(&out, text + start, end - start);
+            }
+        }
+      }
+      scanner_finish(scanner);
+      return static_cast<const char*>(out.data);
+    });
+  } catch (PgError&) {
+    return spec;  // not scannable: create_index_sql reports the error
+  }
+  return std::string(normalized);
 }
 
 std::string create_index_sql(const QualifiedName& view, const std::string& spec) {

@@ -67,6 +67,10 @@ struct ViewDdl {
 };
 std::string create_view_sql(const ViewDdl& ddl);
 
+// The spec as PostgreSQL's scanner reads it: keywords and unquoted identifiers in lower case,
+// one space between tokens, comments gone. "UNIQUE (a)" and "unique(a)" normalise alike.
+std::string normalize_index_spec(const std::string& spec);
+
 // CREATE [UNIQUE] INDEX ON <view> <spec>, checked to be exactly one CREATE INDEX on that
 // view (22023 otherwise).
 std::string create_index_sql(const QualifiedName& view, const std::string& spec);

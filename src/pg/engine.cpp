@@ -343,13 +343,14 @@ std::string index_spec_from_definition(const std::string& definition, const std:
 // Builds (CREATE / CREATE OR REPLACE) a view and records the result in the registry.
 class Builder {
  public:
-  explicit Builder(ManagedViews& managed) : managed_(managed), user_(current_user_name()) {}
+  explicit Builder(ManagedViews& managed) : managed_(managed) {}
 
   // `saved` is what the view had before it was dropped for a rebuild: grants, comments,
   // hand-made indexes and the like are put back from it.
   void build(NodeId node, Action action, const SavedRelation* saved) {
     ManagedView& view = managed_.view(node);
     auto live = live_relation(view.name);
+    ScopedOwner as_owner(owner_of(view, saved, live), view.display_name);
     if (!live.has_value()) {
       if (auto renamed = renamed_to(view)) {
         rename_back(view, *renamed);
@@ -385,10 +386,6 @@ class Builder {
       if (!live.has_value()) {
         throw Error(sqlstate::kInternalError, view.display_name + " vanished while being built");
       }
-      if (view.owner != user_ && !or_replace) {
-        spi_execute(std::string(view.materialized ? "ALTER MATERIALIZED VIEW " : "ALTER VIEW ") +
-                    view.display_name + " OWNER TO " + quote_ident(view.owner));
-      }
     }
     if (view.materialized) {
       if (!definition_done) drop_built_indexes(view, live->oid);
@@ -415,6 +412,7 @@ class Builder {
 
   Prebuilt prebuild(NodeId node, const SavedRelation* saved) {
     ManagedView& view = managed_.view(node);
+    ScopedOwner as_owner(owner_of(view, saved, std::nullopt), view.display_name);
     view.reads = managed_.resolve(parse_definition(view.definition).reads, view.search_path);
     Prebuilt pre;
     pre.temporary = {view.name.schema, "pg_viewmgr_new_" + std::to_string(saved ? saved->oid : 0)};
@@ -454,6 +452,7 @@ class Builder {
   // renames, so the exclusive lock of the swap is short.
   void swap_in(NodeId node, const Prebuilt& pre, const SavedRelation* saved) {
     ManagedView& view = managed_.view(node);
+    ScopedOwner as_owner(owner_of(view, saved, std::nullopt), view.display_name);
     spi_execute("ALTER MATERIALIZED VIEW " + pre.temporary.display() + " RENAME TO " +
                 quote_ident(view.name.name));
     for (const auto& [built, final_name] : pre.index_renames) {
@@ -473,10 +472,6 @@ class Builder {
         if (index.name == pre.index_renames[i].second) view.built_indexes.push_back(index.definition);
       }
     }
-    if (view.owner != user_) {
-      spi_execute("ALTER MATERIALIZED VIEW " + view.display_name + " OWNER TO " +
-                  quote_ident(view.owner));
-    }
     apply_comment(view, true);
     if (saved != nullptr) {
       RestoreOptions restore;
@@ -488,6 +483,18 @@ class Builder {
   }
 
  private:
+  // Who the view is built as (and so who owns it): the owner it had before a rebuild, else
+  // the role that registered it.
+  static std::string owner_of(const ManagedView& view, const SavedRelation* saved,
+                              const std::optional<LiveRelation>& live) {
+    if (saved != nullptr) return saved->owner;
+    if (live.has_value()) {
+      Oid owner = live->owner;
+      return std::string(pg_call([&] { return GetUserNameFromId(owner, false); }));
+    }
+    return view.owner;
+  }
+
   // The CREATE for `view` under `target`, keeping from `before` (what stood there) the
   // options set by hand, the tablespace and whether it held data.
   ViewDdl view_ddl(const ManagedView& view, const QualifiedName& target,
@@ -587,7 +594,6 @@ class Builder {
   }
 
   ManagedViews& managed_;
-  std::string user_;
   BuildRecorder recorder_;
 };
 
@@ -663,11 +669,12 @@ class Rebuild {
         } else if (step.managed.has_value()) {
           builder.build(*step.managed, step.action, before);
         } else {
+          ScopedOwner as_owner(before->owner, before->display_name);
           spi_execute(recreate_sql(*before));
           restore_properties(*before, RestoreOptions{});
         }
       } catch (PgError& error) {
-        prefix_message(error, "cannot rebuild " + step.display_name);
+        prefix_message(error, "cannot build " + step.display_name);
         throw;
       }
     }

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
+#include "pg/definition.hpp"
 #include "pg/scopes.hpp"
 #include "pg/spi.hpp"
 
@@ -58,7 +59,8 @@ BuildSpec ManagedView::spec() const {
   BuildSpec spec;
   spec.materialized = materialized;
   spec.canonical_definition = canonical_definition.value_or("");
-  spec.indexes = indexes;
+  // Compared as PostgreSQL reads them, so spelling (case, spaces) is not a change.
+  for (const auto& index : indexes) spec.indexes.push_back(normalize_index_spec(index));
   spec.with_data = with_data;
   spec.comment = comment;
   spec.view_options = view_options;

@@ -186,10 +186,7 @@ void restore_properties(const SavedRelation& saved, const RestoreOptions& option
   if (!OidIsValid(relid)) {
     throw Error(sqlstate::kInternalError, saved.display_name + " is missing after its rebuild");
   }
-  if (saved.owner != current_user_name()) {
-    spi_execute(std::string("ALTER ") + saved.sql_kind() + " " + saved.display_name +
-                " OWNER TO " + quote_ident(saved.owner));
-  }
+  // The caller runs this as the relation's owner (ScopedOwner), so it is owned right already.
   restore_acl(saved, relid);
   if (options.comment && saved.comment.has_value()) {
     spi_execute(std::string("COMMENT ON ") + saved.sql_kind() + " " + saved.display_name +

@@ -73,7 +73,7 @@ struct RestoreOptions {
   std::vector<std::string> skip_index_definitions;
 };
 
-// Puts back owner, privileges (table and column level), comments (relation, columns and
+// Run as the relation's owner (ScopedOwner). Puts back privileges (table and column level), comments (relation, columns and
 // indexes), view options, column defaults, triggers, rules and indexes.
 void restore_properties(const SavedRelation& saved, const RestoreOptions& options);
 

@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "core/error.hpp"
 #include "pg/boundary.hpp"
 
 namespace viewmgr::pg {
@@ -47,6 +48,35 @@ ScopedRegistryWriter::ScopedRegistryWriter() {
 
 ScopedRegistryWriter::~ScopedRegistryWriter() {
   SetUserIdAndSecContext(saved_user_, saved_security_context_);
+}
+
+ScopedOwner::ScopedOwner(const std::string& owner, const std::string& what) {
+  const char* name = owner.c_str();
+  struct Check {
+    Oid role;
+    bool current;
+    bool allowed;
+  };
+  Check check = pg_call([&] {
+    Check c{get_role_oid(name, true), false, false};
+    c.current = c.role == GetUserId();
+    c.allowed = OidIsValid(c.role) && has_privs_of_role(GetUserId(), c.role);
+    return c;
+  });
+  if (check.current) return;
+  if (!check.allowed) {
+    throw Error(sqlstate::kInsufficientPrivilege,
+                "permission denied to build " + what + " as role \"" + owner + "\"",
+                "It belongs to role \"" + owner + "\"; only that role or its members can rebuild it.");
+  }
+  GetUserIdAndSecContext(&saved_user_, &saved_security_context_);
+  SetUserIdAndSecContext(check.role, saved_security_context_ | SECURITY_LOCAL_USERID_CHANGE |
+                                         SECURITY_RESTRICTED_OPERATION);
+  switched_ = true;
+}
+
+ScopedOwner::~ScopedOwner() {
+  if (switched_) SetUserIdAndSecContext(saved_user_, saved_security_context_);
 }
 
 }  // namespace viewmgr::pg

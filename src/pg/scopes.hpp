@@ -34,4 +34,22 @@ class ScopedRegistryWriter {
   int saved_security_context_;
 };
 
+// Runs the scope as `owner`, the role a view belongs to, the way REFRESH MATERIALIZED VIEW
+// runs a definition as its owner: the definition's code never gets the rights of whoever
+// called sync(). A security-restricted operation, so that code cannot change the session.
+// Refused (42501) unless the current user has the privileges of `owner`; a no-op when the
+// current user is `owner`.
+class ScopedOwner {
+ public:
+  ScopedOwner(const std::string& owner, const std::string& what);
+  ~ScopedOwner();
+  ScopedOwner(const ScopedOwner&) = delete;
+  ScopedOwner& operator=(const ScopedOwner&) = delete;
+
+ private:
+  bool switched_ = false;
+  Oid saved_user_ = InvalidOid;
+  int saved_security_context_ = 0;
+};
+
 }  // namespace viewmgr::pg
