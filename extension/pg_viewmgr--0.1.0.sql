@@ -32,6 +32,8 @@ CREATE TABLE viewmgr.managed_view (
     built_definition_fingerprint text,
     built_viewdef         text,
     built_indexes         text[],
+    -- the view options the last build declared; any other option on the view was set by hand
+    built_view_options    text[],
     -- the oid of the relation last built; only used to recognise it after a rename by hand
     -- (oids change across dump and restore, names are the identity)
     built_relid           oid,

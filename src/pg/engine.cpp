@@ -496,14 +496,24 @@ class Builder {
   }
 
   // The CREATE for `view` under `target`, keeping from `before` (what stood there) the
-  // options set by hand, the tablespace and whether it held data.
+  // storage parameters, tablespace and populated state of a materialized view.
   ViewDdl view_ddl(const ManagedView& view, const QualifiedName& target,
                    const SavedRelation* before) {
     ViewDdl ddl{target, view.materialized, view.definition, view.view_options,
                 std::nullopt, view.with_data, false};
+    // A plain view gets the options the registry declares plus any set by hand since the
+    // last build (options the last build declared but the registry no longer does go away).
+    // A materialized view keeps its storage parameters, which are never declared.
     if (before != nullptr) {
-      if (view.view_options.empty() && !view.materialized && !before->materialized()) {
-        ddl.options = before->reloptions;
+      if (!view.materialized && !before->materialized()) {
+        for (const auto& option : normalize_view_options(before->reloptions)) {
+          std::string key = option.substr(0, option.find('='));
+          bool built = std::find(view.built_view_options.begin(), view.built_view_options.end(),
+                                 option) != view.built_view_options.end();
+          bool declared = std::any_of(ddl.options.begin(), ddl.options.end(),
+                                      [&](const std::string& o) { return o.rfind(key + "=", 0) == 0; });
+          if (!built && !declared) ddl.options.push_back(option);
+        }
       }
       if (view.materialized && before->materialized()) {
         ddl.options = before->reloptions;
@@ -534,6 +544,7 @@ class Builder {
     view.built_definition_fingerprint = definition_fingerprint(spec);
     view.built_fingerprint = fingerprint(spec);
     view.built_relid = relid;
+    view.built_view_options = view.view_options;
     recorder_.record(view);
   }
 
@@ -851,6 +862,7 @@ int adopt_views(ManagedViews& managed, const std::vector<Oid>& relids) {
     view.built_definition_fingerprint = definition_fingerprint(spec);
     view.built_fingerprint = fingerprint(spec);
     view.built_relid = relid;
+    view.built_view_options = view.view_options;
     save_registration(view);
     recorder.record(view);
     managed.put(view);

@@ -31,6 +31,7 @@ enum RegistryColumn {
   kBuiltDefinitionFingerprint,
   kBuiltViewdef,
   kBuiltIndexes,
+  kBuiltViewOptions,
   kBuiltRelid,
   kOwner,
   kLastRefreshedAt,
@@ -41,7 +42,7 @@ enum RegistryColumn {
 constexpr const char* kSelectAll =
     "SELECT schema_name, relation_name, materialized, definition, search_path, depends_on, "
     "reads, indexes, with_data, comment, view_options, canonical_definition, "
-    "built_fingerprint, built_definition_fingerprint, built_viewdef, built_indexes, built_relid, owner, "
+    "built_fingerprint, built_definition_fingerprint, built_viewdef, built_indexes, built_view_options, built_relid, owner, "
     "last_refreshed_at, last_refresh_duration, last_error "
     "FROM viewmgr.managed_view ORDER BY schema_name, relation_name";
 
@@ -89,6 +90,7 @@ std::vector<ManagedView> load_registry() {
     v.built_definition_fingerprint = row[kBuiltDefinitionFingerprint];
     v.built_viewdef = row[kBuiltViewdef];
     v.built_indexes = text_array(row[kBuiltIndexes]);
+    v.built_view_options = text_array(row[kBuiltViewOptions]);
     v.built_relid = row[kBuiltRelid] ? static_cast<Oid>(std::stoul(*row[kBuiltRelid])) : InvalidOid;
     v.owner = *row[kOwner];
     v.last_refreshed_at = row[kLastRefreshedAt];
@@ -125,10 +127,10 @@ BuildRecorder::BuildRecorder() {
   statement_ = std::make_unique<PreparedStatement>(
       "UPDATE viewmgr.managed_view SET reads = $3, canonical_definition = $4, "
       "built_fingerprint = $5, built_definition_fingerprint = $6, built_viewdef = $7, "
-      "built_indexes = $8, built_relid = $9, built_at = pg_catalog.now(), last_error = NULL "
+      "built_indexes = $8, built_relid = $9, built_view_options = $10, built_at = pg_catalog.now(), last_error = NULL "
       "WHERE schema_name = $1 AND relation_name = $2",
       std::vector<Oid>{TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-                       TEXTARRAYOID, OIDOID});
+                       TEXTARRAYOID, OIDOID, TEXTARRAYOID});
 }
 
 BuildRecorder::~BuildRecorder() = default;
@@ -137,7 +139,8 @@ void BuildRecorder::record(const ManagedView& v) {
   ScopedRegistryWriter writer;
   statement_->execute({v.name.schema, v.name.name, array_value(v.reads), v.canonical_definition,
                        v.built_fingerprint, v.built_definition_fingerprint, v.built_viewdef,
-                       array_value(v.built_indexes), std::to_string(v.built_relid)});
+                       array_value(v.built_indexes), std::to_string(v.built_relid),
+                       array_value(v.built_view_options)});
 }
 
 void delete_registration(const QualifiedName& name) {

@@ -32,6 +32,7 @@ struct ManagedView {
   std::optional<std::string> built_definition_fingerprint;
   std::optional<std::string> built_viewdef;
   std::vector<std::string> built_indexes;
+  std::vector<std::string> built_view_options;
   Oid built_relid = InvalidOid;
   std::string owner;
   std::optional<std::string> last_refreshed_at;

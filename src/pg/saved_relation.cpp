@@ -7,6 +7,7 @@
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
 #include "pg/definition.hpp"
+#include "pg/scopes.hpp"
 #include "pg/spi.hpp"
 
 namespace viewmgr::pg {
@@ -135,21 +136,67 @@ std::string recreate_sql(const SavedRelation& saved) {
 
 namespace {
 
-// GRANT statements that give `acl` (aclitem[] text) on `target` (optionally one column).
-std::vector<std::string> grant_statements(const std::string& acl, const std::string& target,
-                                          const std::optional<std::string>& column) {
+struct Grant {
+  std::string grantor;  // role name
+  std::string statement;
+};
+
+// The GRANT statements that give `acl` (aclitem[] text) on `target` (optionally one column),
+// each with the role that granted it.
+std::vector<Grant> grants_of(const std::string& acl, const std::string& target,
+                             const std::optional<std::string>& column) {
   QueryResult result = spi_query(
-      "SELECT pg_catalog.format('GRANT %s%s ON %s TO %s%s', a.privilege_type, "
+      "SELECT pg_catalog.pg_get_userbyid(a.grantor), "
+      "pg_catalog.format('GRANT %s%s ON %s TO %s%s', a.privilege_type, "
       "  CASE WHEN $3 IS NULL THEN '' ELSE ' (' || pg_catalog.quote_ident($3) || ')' END, $2, "
       "  CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
       "       ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END, "
       "  CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) "
       "FROM pg_catalog.aclexplode($1::pg_catalog.aclitem[]) a",
       {{acl}, {target}, {column}});
-  std::vector<std::string> out;
-  for (const Row& row : result.rows) out.push_back(*row[0]);
+  std::vector<Grant> out;
+  for (const Row& row : result.rows) out.push_back({*row[0], *row[1]});
   return out;
 }
+
+// Runs the grants as the roles that originally made them, so grantors survive too: first
+// the owner's, then those made by roles the owner's grants gave the grant option to.
+void apply_grants(std::vector<Grant> grants, const std::string& owner) {
+  std::stable_partition(grants.begin(), grants.end(),
+                        [&](const Grant& g) { return g.grantor == owner; });
+  while (!grants.empty()) {
+    std::vector<Grant> waiting;
+    std::optional<PgError> last_error;
+    for (const auto& grant : grants) {
+      if (grant.grantor == owner) {
+        spi_execute(grant.statement);
+        continue;
+      }
+      // Restoring a grant that existed, as the role that made it: a subtransaction, so a
+      // grant whose grantor does not hold the grant option yet can wait for the next pass.
+      MemoryContext context = CurrentMemoryContext;
+      ResourceOwner resowner = CurrentResourceOwner;
+      pg_call([] { BeginInternalSubTransaction(nullptr); });
+      try {
+        ScopedRole as_grantor(grant.grantor);
+        spi_execute(grant.statement);
+        pg_call([] { ReleaseCurrentSubTransaction(); });
+      } catch (PgError& error) {
+        pg_call([] { RollbackAndReleaseCurrentSubTransaction(); });
+        waiting.push_back(grant);
+        last_error = error;
+      }
+      MemoryContextSwitchTo(context);
+      CurrentResourceOwner = resowner;
+    }
+    if (waiting.size() == grants.size()) throw *last_error;  // no progress
+    grants = std::move(waiting);
+  }
+}
+
+}  // namespace
+
+namespace {
 
 void restore_acl(const SavedRelation& saved, Oid relid) {
   QueryResult current = spi_query(
@@ -174,9 +221,7 @@ void restore_acl(const SavedRelation& saved, Oid relid) {
     spi_execute("GRANT ALL ON " + saved.display_name + " TO " + quote_ident(saved.owner));
     return;
   }
-  for (const auto& grant : grant_statements(*saved.acl, saved.display_name, std::nullopt)) {
-    spi_execute(grant);
-  }
+  apply_grants(grants_of(*saved.acl, saved.display_name, std::nullopt), saved.owner);
 }
 
 }  // namespace
@@ -187,10 +232,13 @@ void restore_properties(const SavedRelation& saved, const RestoreOptions& option
     throw Error(sqlstate::kInternalError, saved.display_name + " is missing after its rebuild");
   }
   // The caller runs this as the relation's owner (ScopedOwner), so it is owned right already.
+  // What stands there now may be of the other kind (a view rebuilt as a materialized view).
+  const bool now_materialized = pg_call([&] { return get_rel_relkind(relid); }) == RELKIND_MATVIEW;
+  const std::string kind = now_materialized ? "MATERIALIZED VIEW" : "VIEW";
   restore_acl(saved, relid);
   if (options.comment && saved.comment.has_value()) {
-    spi_execute(std::string("COMMENT ON ") + saved.sql_kind() + " " + saved.display_name +
-                " IS " + quote_literal(*saved.comment));
+    spi_execute("COMMENT ON " + kind + " " + saved.display_name + " IS " +
+                quote_literal(*saved.comment));
   }
 
   std::vector<Column> live = live_columns(relid);
@@ -200,14 +248,12 @@ void restore_properties(const SavedRelation& saved, const RestoreOptions& option
     if (!still_there) continue;  // the new definition no longer has it
     std::string qualified_column = saved.display_name + "." + quote_ident(column.name);
     if (column.acl.has_value()) {
-      for (const auto& grant : grant_statements(*column.acl, saved.display_name, column.name)) {
-        spi_execute(grant);
-      }
+      apply_grants(grants_of(*column.acl, saved.display_name, column.name), saved.owner);
     }
     if (column.comment.has_value()) {
       spi_execute("COMMENT ON COLUMN " + qualified_column + " IS " + quote_literal(*column.comment));
     }
-    if (column.default_expression.has_value() && !saved.materialized()) {
+    if (column.default_expression.has_value() && !now_materialized) {
       spi_execute("ALTER VIEW " + saved.display_name + " ALTER COLUMN " +
                   quote_ident(column.name) + " SET DEFAULT " + *column.default_expression);
     }
@@ -230,8 +276,12 @@ void restore_properties(const SavedRelation& saved, const RestoreOptions& option
       }
     }
   }
-  for (const auto& trigger : saved.triggers) spi_execute(trigger);
-  for (const auto& rule : saved.rules) spi_execute(rule);
+  // INSTEAD OF triggers and rules belong to plain views; a view turned into a materialized
+  // view cannot keep them.
+  if (now_materialized == saved.materialized()) {
+    for (const auto& trigger : saved.triggers) spi_execute(trigger);
+    for (const auto& rule : saved.rules) spi_execute(rule);
+  }
 }
 
 }  // namespace viewmgr::pg

@@ -79,4 +79,14 @@ ScopedOwner::~ScopedOwner() {
   if (switched_) SetUserIdAndSecContext(saved_user_, saved_security_context_);
 }
 
+ScopedRole::ScopedRole(const std::string& role) {
+  const char* name = role.c_str();
+  Oid role_oid = pg_call([&] { return get_role_oid(name, false); });
+  GetUserIdAndSecContext(&saved_user_, &saved_security_context_);
+  SetUserIdAndSecContext(role_oid, saved_security_context_ | SECURITY_LOCAL_USERID_CHANGE |
+                                       SECURITY_RESTRICTED_OPERATION);
+}
+
+ScopedRole::~ScopedRole() { SetUserIdAndSecContext(saved_user_, saved_security_context_); }
+
 }  // namespace viewmgr::pg

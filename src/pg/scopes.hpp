@@ -52,4 +52,18 @@ class ScopedOwner {
   int saved_security_context_ = 0;
 };
 
+// Runs the scope as `role` without any membership check, for pg_viewmgr's own statements
+// that put back exactly what that role had done (a grant it had made). Never for user SQL.
+class ScopedRole {
+ public:
+  explicit ScopedRole(const std::string& role);
+  ~ScopedRole();
+  ScopedRole(const ScopedRole&) = delete;
+  ScopedRole& operator=(const ScopedRole&) = delete;
+
+ private:
+  Oid saved_user_ = InvalidOid;
+  int saved_security_context_ = 0;
+};
+
 }  // namespace viewmgr::pg

@@ -202,7 +202,7 @@ Datum unregister_view(FunctionCallInfo fcinfo) {
 
   std::vector<NodeId> removing = {node};
   std::vector<NodeId> downstream = graph.downstream_closure({node});
-  if (drop_view && downstream.size() > 1) {
+  if (downstream.size() > 1) {
     if (!cascade) {
       std::string names;
       for (NodeId d : downstream) {
@@ -212,7 +212,8 @@ Datum unregister_view(FunctionCallInfo fcinfo) {
       throw Error(sqlstate::kDependentObjectsStillExist,
                   "cannot unregister " + target.display_name + ": managed views depend on it",
                   "Dependent managed views: " + names + ".",
-                  "Use cascade => true to unregister and drop them too.");
+                  drop_view ? "Use cascade => true to unregister and drop them too."
+                            : "Use cascade => true to unregister them too.");
     }
     removing = downstream;
   }

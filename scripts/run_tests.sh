@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# Runs every test suite of pg_viewmgr and ends with one line "N passed, M failed", where N
+# and M count individual tests (ctest tests + pg_regress tests + pgTAP assertions + isolation
+# specs + TAP assertions). Exits non-zero if anything failed.
+#
+#   1. build and install the extension (make, make install)
+#   2. C++ unit tests of src/core: CMake + CTest (GoogleTest, ASan/UBSan)
+#   3. a throwaway cluster (scripts/cluster.sh), stopped and removed on exit
+#   4. pg_regress: sql/*.sql against expected/*.out (make installcheck)
+#   5. pgTAP: test/pgtap/*.sql with pg_prove, in a fresh database with pgtap installed;
+#      then test/shell/*.sh (TAP from bash: pg_dump and restore between databases)
+#   6. isolation specs: specs/*.spec with pg_isolation_regress (skipped when there are none)
+#   7. TAP tests: t/*.pl with prove and PostgreSQL::Test::Cluster (skipped when none)
+#
+# Environment:
+#   VIEWMGR_TEST_PORT         port of the throwaway cluster (default: first free from 55490)
+#   VIEWMGR_TEST_CLUSTER_DIR  its directory (default: /tmp/pg_viewmgr_tests.<port>)
+#   VIEWMGR_TEST_VERBOSE=1    print every suite's full output, not only failing ones
+#   VIEWMGR_SKIP_DEPS=1       do not run scripts/install_deps.sh first
+#   PG_CONFIG                 pg_config of the PostgreSQL to build and test against
+#
+# Safe to rerun: every run builds incrementally, starts from a new cluster and new
+# databases, and leaves nothing running. Logs: build/test-logs/.
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$PWD
+PG_CONFIG=${PG_CONFIG:-pg_config}
+VERBOSE=${VIEWMGR_TEST_VERBOSE:-0}
+LOG_DIR=$ROOT/build/test-logs
+mkdir -p "$LOG_DIR"
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# --- bookkeeping ----------------------------------------------------------------------
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+SUITE_LINES=()
+SUITES_FAILED=0
+
+# record SUITE PASSED FAILED [NOTE]
+record() {
+  local suite=$1 passed=$2 failed=$3 note=${4:-}
+  TOTAL_PASSED=$((TOTAL_PASSED + passed))
+  TOTAL_FAILED=$((TOTAL_FAILED + failed))
+  local verdict=ok
+  if [ "$failed" -gt 0 ]; then
+    verdict=FAILED
+    SUITES_FAILED=$((SUITES_FAILED + 1))
+  fi
+  SUITE_LINES+=("$(printf '%-12s %-7s %5d passed, %d failed%s' "$suite" "$verdict" "$passed" \
+    "$failed" "${note:+  ($note)}")")
+}
+
+skip() {
+  SUITE_LINES+=("$(printf '%-12s %-7s %s' "$1" skipped "$2")")
+}
+
+section() { printf '\n=== %s ===\n' "$*"; }
+
+# show LOGFILE FAILED: the whole log when asked for or when the suite failed, else its tail.
+show() {
+  local log=$1 failed=$2
+  if [ "$VERBOSE" = 1 ] || [ "$failed" != 0 ]; then
+    cat "$log"
+  else
+    tail -n 3 "$log"
+  fi
+}
+
+# Counts TAP results in LOGFILE (verbose prove / pg_prove output): top-level "ok" and
+# "not ok" lines of each test file, planned tests that never ran, and a failing run that
+# printed no failing test at all. Prints "PASSED FAILED".
+count_tap() {
+  local log=$1 status=$2
+  local passed failed missing
+  # TODO tests that fail do not count as failures, as in TAP itself.
+  passed=$(grep -Ec '^(ok [0-9]+|not ok [0-9]+.*# *TODO)' "$log")
+  failed=$(grep -E '^not ok [0-9]+' "$log" | grep -vc '# *TODO')
+  missing=$(sed -nE 's/.*You planned ([0-9]+) tests? but ran ([0-9]+).*/\1 \2/p' "$log" |
+    awk '{ if ($1 > $2) n += $1 - $2 } END { print n + 0 }')
+  failed=$((failed + missing))
+  if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+  echo "$passed $failed"
+}
+
+# Counts pg_regress / pg_isolation_regress results ("test name ... ok", "     name ... FAILED").
+count_regress() {
+  local log=$1 status=$2
+  local passed failed
+  passed=$(grep -Ec '\.\.\. ok' "$log")
+  failed=$(grep -Ec '\.\.\. FAILED' "$log")
+  if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+  echo "$passed $failed"
+}
+
+# --- the throwaway cluster --------------------------------------------------------------
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+if [ -n "${VIEWMGR_TEST_PORT:-}" ]; then
+  PORT=$VIEWMGR_TEST_PORT
+else
+  PORT=55490
+  while port_in_use "$PORT" || [ -e "/tmp/pg_viewmgr_tests.$PORT" ]; do
+    PORT=$((PORT + 1))
+    if [ "$PORT" -gt 55589 ]; then
+      echo "no free port in 55490-55589; set VIEWMGR_TEST_PORT" >&2
+      exit 2
+    fi
+  done
+fi
+CLUSTER_DIR=${VIEWMGR_TEST_CLUSTER_DIR:-/tmp/pg_viewmgr_tests.$PORT}
+CLUSTER_STARTED=0
+
+cluster() { VIEWMGR_CLUSTER_DIR=$CLUSTER_DIR VIEWMGR_PORT=$PORT scripts/cluster.sh "$@"; }
+
+cleanup() {
+  if [ "$CLUSTER_STARTED" = 1 ]; then
+    cluster stop >/dev/null 2>&1 || true
+    CLUSTER_STARTED=0
+  fi
+  if [ -n "${TAP_WORK_DIR:-}" ]; then rm -rf "$TAP_WORK_DIR"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- 0. dependencies ---------------------------------------------------------------------
+if [ "${VIEWMGR_SKIP_DEPS:-0}" != 1 ] && [ -x scripts/install_deps.sh ]; then
+  scripts/install_deps.sh || echo "warning: scripts/install_deps.sh failed; continuing" >&2
+fi
+
+# --- 1. build and install -----------------------------------------------------------------
+section "build and install the extension"
+BUILD_OK=1
+log=$LOG_DIR/build.log
+{
+  make -j"$(nproc)" PG_CONFIG="$PG_CONFIG" &&
+    if is_root; then
+      make install PG_CONFIG="$PG_CONFIG"
+    else
+      make install PG_CONFIG="$PG_CONFIG" || sudo -n make install PG_CONFIG="$PG_CONFIG"
+    fi
+} >"$log" 2>&1
+status=$?
+if [ "$status" = 0 ]; then
+  show "$log" 0
+  # Building is not a test: it adds to the count only when it fails.
+  SUITE_LINES+=("$(printf '%-12s %-7s %s' build ok "built and installed")")
+else
+  show "$log" 1
+  record build 0 1 "make or make install failed"
+  BUILD_OK=0
+fi
+
+# --- 2. C++ unit tests ------------------------------------------------------------------------
+section "C++ unit tests (CMake + CTest)"
+if [ ! -f CMakeLists.txt ]; then
+  skip unit "no CMakeLists.txt"
+else
+  log=$LOG_DIR/unit.log
+  {
+    cmake -S . -B build/unit -DVIEWMGR_BUILD_EXTENSION=OFF &&
+      cmake --build build/unit -j2 &&
+      ctest --test-dir build/unit --output-on-failure
+  } >"$log" 2>&1
+  status=$?
+  summary=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+  if [ -n "$summary" ]; then
+    failed=$(sed -E 's/.* ([0-9]+) tests? failed out of.*/\1/' <<<"$summary")
+    total=$(sed -E 's/.*failed out of ([0-9]+).*/\1/' <<<"$summary")
+    passed=$((total - failed))
+    if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+    show "$log" "$failed"
+    record unit "$passed" "$failed"
+  elif grep -q 'No tests were found' "$log" && [ "$status" = 0 ]; then
+    show "$log" 0
+    record unit 0 0 "no tests found"
+  else
+    show "$log" 1
+    record unit 0 1 "cmake, build or ctest failed"
+  fi
+fi
+
+# --- 3. cluster ----------------------------------------------------------------------------
+if [ "$BUILD_OK" = 1 ]; then
+  section "throwaway cluster on port $PORT ($CLUSTER_DIR)"
+  cluster stop >/dev/null 2>&1 || true # whatever an interrupted run left behind
+  CLUSTER_STARTED=1
+  if env_lines=$(cluster start 2>"$LOG_DIR/cluster.log"); then
+    eval "$env_lines"
+    export PGHOST PGPORT PGUSER PGDATABASE
+    echo "PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER"
+  else
+    cat "$LOG_DIR/cluster.log"
+    record cluster 0 1 "the cluster did not start"
+    BUILD_OK=0
+  fi
+fi
+
+if [ "$BUILD_OK" != 1 ]; then
+  for suite in pg_regress pgTAP isolation TAP; do skip "$suite" "needs the extension and the cluster"; done
+else
+  # --- 4. pg_regress -------------------------------------------------------------------------
+  section "pg_regress (sql/*.sql)"
+  if ! compgen -G "sql/*.sql" >/dev/null; then
+    skip pg_regress "no sql/*.sql"
+  else
+    log=$LOG_DIR/pg_regress.log
+    rm -rf build/regress
+    # ISOLATION and TAP_TESTS run as suites of their own below.
+    make installcheck PG_CONFIG="$PG_CONFIG" ISOLATION= TAP_TESTS= >"$log" 2>&1
+    status=$?
+    read -r passed failed < <(count_regress "$log" "$status")
+    show "$log" "$failed"
+    if [ "$failed" != 0 ] && [ -f build/regress/regression.diffs ]; then
+      echo "--- build/regress/regression.diffs ---"
+      cat build/regress/regression.diffs
+    fi
+    record pg_regress "$passed" "$failed"
+  fi
+
+  # --- 5. pgTAP --------------------------------------------------------------------------------
+  section "pgTAP (test/pgtap/*.sql)"
+  if ! compgen -G "test/pgtap/*.sql" >/dev/null; then
+    skip pgTAP "no test/pgtap/*.sql"
+  else
+    log=$LOG_DIR/pgtap.log
+    db=viewmgr_pgtap
+    {
+      dropdb --if-exists "$db" &&
+        createdb "$db" &&
+        psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION pgtap' &&
+        pg_prove -v -d "$db" test/pgtap/*.sql
+    } >"$log" 2>&1
+    status=$?
+    read -r passed failed < <(count_tap "$log" "$status")
+    if [ "$VERBOSE" = 1 ] || [ "$failed" != 0 ]; then
+      cat "$log"
+    else
+      # the pg_prove summary without the per-assertion lines
+      grep -E '^(Files=|Result:|All tests successful)' "$log"
+    fi
+    record pgTAP "$passed" "$failed"
+  fi
+
+  # --- 5b. shell TAP tests (need more than one database: pg_dump / restore) -------------------
+  section "shell TAP tests (test/shell/*.sh)"
+  if ! compgen -G "test/shell/*.sh" >/dev/null; then
+    skip shell "no test/shell/*.sh"
+  else
+    log=$LOG_DIR/shell.log
+    prove -v test/shell/*.sh >"$log" 2>&1
+    status=$?
+    read -r passed failed < <(count_tap "$log" "$status")
+    if [ "$VERBOSE" = 1 ] || [ "$failed" != 0 ]; then
+      cat "$log"
+    else
+      grep -E '^(Files=|Result:|All tests successful)' "$log"
+    fi
+    record shell "$passed" "$failed"
+  fi
+
+  # --- 6. isolation ------------------------------------------------------------------------------
+  section "isolation (specs/*.spec)"
+  if ! compgen -G "specs/*.spec" >/dev/null; then
+    skip isolation "no specs/*.spec"
+  else
+    log=$LOG_DIR/isolation.log
+    specs=$(for f in specs/*.spec; do basename "$f" .spec; done | sort | tr '\n' ' ')
+    rm -rf output_iso
+    make installcheck PG_CONFIG="$PG_CONFIG" REGRESS= TAP_TESTS= ISOLATION="$specs" \
+      >"$log" 2>&1
+    status=$?
+    read -r passed failed < <(count_regress "$log" "$status")
+    show "$log" "$failed"
+    if [ "$failed" != 0 ] && [ -f output_iso/regression.diffs ]; then
+      echo "--- output_iso/regression.diffs ---"
+      cat output_iso/regression.diffs
+    fi
+    record isolation "$passed" "$failed"
+  fi
+
+  # --- 7. TAP tests -----------------------------------------------------------------------------
+  section "TAP tests (t/*.pl)"
+  if ! compgen -G "t/*.pl" >/dev/null; then
+    skip TAP "no t/*.pl"
+  else
+    log=$LOG_DIR/tap.log
+    pgxs_top=$(cd "$(dirname "$("$PG_CONFIG" --pgxs)")/../.." && pwd)
+    bindir=$("$PG_CONFIG" --bindir)
+    # PostgreSQL::Test::Cluster runs initdb, which refuses root: as root, run prove as the
+    # postgres user on a copy of the checkout that it can read, with tmp_check in a directory
+    # it can write.
+    TAP_WORK_DIR=$(mktemp -d /tmp/pg_viewmgr_tap.XXXXXX)
+    tar --exclude=./build --exclude=./.git --exclude=./tmp_check -cf - . |
+      tar -xf - -C "$TAP_WORK_DIR"
+    tap_cmd=(env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE
+      PATH="$bindir:$PATH" TESTDIR="$TAP_WORK_DIR"
+      PG_REGRESS="$pgxs_top/src/test/regress/pg_regress"
+      prove -v -I "$pgxs_top/src/test/perl/" -I . t/*.pl)
+    if is_root; then
+      chown -R postgres: "$TAP_WORK_DIR"
+      (cd "$TAP_WORK_DIR" && runuser -u postgres -- "${tap_cmd[@]}") >"$log" 2>&1
+    else
+      (cd "$TAP_WORK_DIR" && "${tap_cmd[@]}") >"$log" 2>&1
+    fi
+    status=$?
+    read -r passed failed < <(count_tap "$log" "$status")
+    if [ "$VERBOSE" = 1 ] || [ "$failed" != 0 ]; then
+      cat "$log"
+      if [ "$failed" != 0 ] && [ -d "$TAP_WORK_DIR/tmp_check/log" ]; then
+        mkdir -p "$LOG_DIR/tap_check"
+        cp -r "$TAP_WORK_DIR/tmp_check/log/." "$LOG_DIR/tap_check/"
+        echo "server logs of the TAP tests: $LOG_DIR/tap_check/"
+      fi
+    else
+      grep -E '^(Files=|Result:|All tests successful)' "$log"
+    fi
+    record TAP "$passed" "$failed"
+  fi
+fi
+
+cleanup
+
+section "summary"
+for line in "${SUITE_LINES[@]}"; do echo "$line"; done
+echo "logs: $LOG_DIR"
+echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed"
+if [ "$TOTAL_FAILED" != 0 ] || [ "$SUITES_FAILED" != 0 ]; then
+  exit 1
+fi
+exit 0
