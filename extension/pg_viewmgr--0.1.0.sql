@@ -37,6 +37,9 @@ CREATE TABLE viewmgr.managed_view (
     -- the oid of the relation last built; only used to recognise it after a rename by hand
     -- (oids change across dump and restore, names are the identity)
     built_relid           oid,
+    -- the raw xmin of that relation's rule row after the build: while both are unchanged the
+    -- live definition is what was built, without deparsing it again
+    built_rule_xmin       xid,
     owner                 name        NOT NULL,
     registered_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at            timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -53,6 +56,52 @@ COMMENT ON TABLE viewmgr.managed_view IS
 SELECT pg_catalog.pg_extension_config_dump('viewmgr.managed_view', '');
 REVOKE ALL ON viewmgr.managed_view FROM PUBLIC;
 GRANT SELECT ON viewmgr.managed_view TO PUBLIC;
+
+-- One row per build or refresh. Bounded: rows older than viewmgr.history_retention go when
+-- refresh_all() runs, or with viewmgr.purge_history().
+CREATE TABLE viewmgr.history (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    view_name   text        NOT NULL,
+    operation   text        NOT NULL CHECK (operation IN ('create', 'replace', 'rebuild', 'drop', 'refresh')),
+    started_at  timestamptz NOT NULL,
+    finished_at timestamptz,
+    outcome     text        NOT NULL CHECK (outcome IN ('succeeded', 'failed', 'skipped')),
+    detail      text
+);
+CREATE INDEX ON viewmgr.history (finished_at);
+REVOKE ALL ON viewmgr.history FROM PUBLIC;
+GRANT SELECT ON viewmgr.history TO PUBLIC;
+
+-- Change tracking for staleness. A statement trigger on every table a managed materialized
+-- view reads (directly or through views) appends (table, writing transaction) here, once per
+-- transaction and table: append-only, so concurrent writers never wait for each other.
+-- A materialized view is stale when a source has a row whose transaction its last refresh
+-- could not see. Unlogged (writers pay no WAL for it); crash recovery empties it, which the
+-- row with relid 0 reveals: then every view counts as stale until it is refreshed.
+CREATE UNLOGGED TABLE viewmgr.source_change (
+    relid oid  NOT NULL,
+    xid   xid8 NOT NULL
+);
+INSERT INTO viewmgr.source_change VALUES (0, '0');
+REVOKE ALL ON viewmgr.source_change FROM PUBLIC;
+
+-- What the last successful refresh of each materialized view could see. Not dumped: after a
+-- restore every view counts as stale once.
+CREATE TABLE viewmgr.refresh_state (
+    schema_name   text        NOT NULL,
+    relation_name text        NOT NULL,
+    snapshot      pg_snapshot NOT NULL,
+    refreshed_at  timestamptz NOT NULL,
+    PRIMARY KEY (schema_name, relation_name)
+);
+REVOKE ALL ON viewmgr.refresh_state FROM PUBLIC;
+GRANT SELECT ON viewmgr.refresh_state TO PUBLIC;
+
+CREATE FUNCTION viewmgr.track_change()
+RETURNS trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_track_change';
 
 -- Every function pins search_path. Functions that resolve user-written names take the
 -- caller's search_path as a defaulted argument: defaults are evaluated in the caller's
@@ -131,6 +180,33 @@ RETURNS integer
 LANGUAGE C CALLED ON NULL INPUT VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'viewmgr_adopt';
+
+CREATE FUNCTION viewmgr.refresh(
+    matview      text,
+    concurrently boolean DEFAULT NULL,
+    cascade      boolean DEFAULT false,
+    search_path  text    DEFAULT pg_catalog.current_setting('search_path'))
+RETURNS TABLE(view_name text, action text, duration interval, detail text)
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_refresh';
+
+-- Refreshes managed materialized views in dependency order; each in a transaction of its own
+-- (background workers), so a view is locked only while it is refreshed.
+CREATE FUNCTION viewmgr.refresh_all(
+    only_stale   boolean DEFAULT true,
+    concurrently boolean DEFAULT NULL,
+    parallel     integer DEFAULT 1)
+RETURNS TABLE(view_name text, action text, duration interval, detail text)
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_refresh_all';
+
+CREATE FUNCTION viewmgr.purge_history(older_than interval DEFAULT NULL)
+RETURNS bigint
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_purge_history';
 
 -- One row per managed view with its state, computed from the registry and the catalogs.
 CREATE FUNCTION viewmgr.view_states()

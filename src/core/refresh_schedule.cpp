@@ -29,7 +29,7 @@ RefreshSchedule::RefreshSchedule(const DependencyGraph& graph, std::vector<bool>
   for (const auto& step : graph.build_order()) order_.push_back(step.node);
 }
 
-std::optional<NodeId> RefreshSchedule::next_ready() {
+std::optional<NodeId> RefreshSchedule::find_ready(bool start) {
   for (NodeId node : order_) {
     if (outcomes_[node] != RefreshOutcome::kPending) continue;
     bool sources_done = true;
@@ -51,8 +51,10 @@ std::optional<NodeId> RefreshSchedule::next_ready() {
       settle(node, RefreshOutcome::kSkipped, "not stale");
       continue;
     }
-    outcomes_[node] = RefreshOutcome::kRunning;
-    running_++;
+    if (start) {
+      outcomes_[node] = RefreshOutcome::kRunning;
+      running_++;
+    }
     return node;
   }
   return std::nullopt;

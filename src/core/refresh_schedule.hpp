@@ -22,9 +22,14 @@ class RefreshSchedule {
   // unless something it reads is refreshed in this run. Throws on a cycle.
   RefreshSchedule(const DependencyGraph& graph, std::vector<bool> stale, bool only_stale);
 
-  // The next view that may start now (everything it reads has finished), in build order;
-  // views that must be skipped are settled on the way. nullopt when none can start yet.
-  std::optional<NodeId> next_ready();
+  // The next view that may start now (everything it reads has finished), in build order,
+  // marked as running; views that must be skipped are settled on the way. nullopt when none
+  // can start yet.
+  std::optional<NodeId> next_ready() { return find_ready(true); }
+
+  // Settles the views that must be skipped and says whether one could start now, without
+  // starting it (for a caller with no free worker).
+  bool any_ready() { return find_ready(false).has_value(); }
 
   // Records how a started view ended. A failure skips everything downstream
   // ("upstream failed").
@@ -39,6 +44,7 @@ class RefreshSchedule {
   const std::vector<NodeId>& settled_order() const { return settled_order_; }
 
  private:
+  std::optional<NodeId> find_ready(bool start);
   void settle(NodeId node, RefreshOutcome outcome, std::string detail);
 
   const DependencyGraph& graph_;

@@ -304,6 +304,17 @@ std::string live_canonical_definition(Oid relid) {
   }));
 }
 
+TransactionId rule_xmin(Oid relid) {
+  return pg_call([&] {
+    HeapTuple tuple = SearchSysCache2(RULERELNAME, ObjectIdGetDatum(relid),
+                                      CStringGetDatum("_RETURN"));
+    if (!HeapTupleIsValid(tuple)) return InvalidTransactionId;
+    TransactionId xmin = HeapTupleHeaderGetRawXmin(tuple->t_data);
+    ReleaseSysCache(tuple);
+    return xmin;
+  });
+}
+
 std::vector<Column> live_columns(Oid relid) {
   RawAnalysis raw = pg_call([&] {
     RawAnalysis r{};

@@ -48,6 +48,10 @@ std::optional<AnalyzedDefinition> try_analyze_definition(
 std::string live_canonical_definition(Oid relid);
 std::vector<Column> live_columns(Oid relid);
 
+// The raw xmin of a view's or materialized view's _RETURN rule row: it changes whenever the
+// stored query does (CREATE OR REPLACE), so an unchanged value means an unchanged definition.
+TransactionId rule_xmin(Oid relid);
+
 // Checked view options ("security_barrier=true", "check_option=local", ...), normalised.
 std::vector<std::string> normalize_view_options(const std::vector<std::string>& options);
 

@@ -9,6 +9,8 @@
 #include "core/error.hpp"
 #include "core/fingerprint.hpp"
 #include "pg/boundary.hpp"
+#include "pg/history.hpp"
+#include "pg/refresh.hpp"
 #include "pg/saved_relation.hpp"
 #include "pg/scopes.hpp"
 #include "pg/spi.hpp"
@@ -18,12 +20,13 @@ namespace viewmgr::pg {
 // ---------------------------------------------------------------------------------------
 // The registry and its graph
 
-ManagedViews::ManagedViews(std::vector<ManagedView> views) : views_(std::move(views)) {
+ManagedViews::ManagedViews(std::vector<ManagedView> views, bool resolve_unbuilt)
+    : views_(std::move(views)) {
   index_names();
   // Views never built resolve their reads again: what they name may have been registered
   // since. Built views keep what their build resolved.
   for (auto& view : views_) {
-    if (!view.built_fingerprint.has_value()) {
+    if (resolve_unbuilt && !view.built_fingerprint.has_value()) {
       view.reads = resolve(parse_definition(view.definition).reads, view.search_path);
     }
   }
@@ -231,6 +234,11 @@ bool has_index_definition(const std::vector<LiveIndex>& live, const std::string&
 // Why the live object differs from what was last built, or empty.
 std::string definition_drift(const ManagedView& view, const LiveRelation& live) {
   if (!view.built_viewdef.has_value()) return {};
+  // Fast path: the very relation that was built, its rule row untouched since.
+  if (live.oid == view.built_relid && TransactionIdIsValid(view.built_rule_xmin) &&
+      rule_xmin(live.oid) == view.built_rule_xmin) {
+    return {};
+  }
   if (live_canonical_definition(live.oid) != *view.built_viewdef) {
     return "definition changed outside pg_viewmgr";
   }
@@ -377,10 +385,17 @@ class Builder {
       ViewDdl ddl = view_ddl(view, view.name, or_replace ? &*live_state : saved);
       ddl.or_replace = or_replace;
       std::string sql = create_view_sql(ddl);
+      std::optional<std::string> snapshot;
+      std::string started;
+      if (ddl.materialized && ddl.with_data) {
+        started = clock_now();
+        snapshot = pin_snapshot();
+      }
       {
         ScopedSearchPath scope(search_path_setting(view.search_path));
         spi_execute(sql);
       }
+      if (snapshot.has_value()) record_refresh_state(view.name, *snapshot, started);
       definition_done = true;
       live = live_relation(view.name);
       if (!live.has_value()) {
@@ -420,8 +435,17 @@ class Builder {
       pre.temporary.name = "pg_viewmgr_new_" + std::to_string(saved ? saved->oid : 0) + "_" +
                            std::to_string(n);
     }
+    ViewDdl ddl = view_ddl(view, pre.temporary, saved);
+    std::optional<std::string> snapshot;
+    std::string started;
+    if (ddl.with_data) {
+      started = clock_now();
+      snapshot = pin_snapshot();
+    }
     ScopedSearchPath scope(search_path_setting(view.search_path));
-    spi_execute(create_view_sql(view_ddl(view, pre.temporary, saved)));
+    spi_execute(create_view_sql(ddl));
+    // Recorded under the real name: the swap happens in this same transaction.
+    if (snapshot.has_value()) record_refresh_state(view.name, *snapshot, started);
     Oid relid = relation_oid(pre.temporary);
     const std::string prefix = pre.temporary.name;
     for (const auto& spec : view.indexes) {
@@ -544,6 +568,7 @@ class Builder {
     view.built_definition_fingerprint = definition_fingerprint(spec);
     view.built_fingerprint = fingerprint(spec);
     view.built_relid = relid;
+    view.built_rule_xmin = rule_xmin(relid);
     view.built_view_options = view.view_options;
     recorder_.record(view);
   }
@@ -572,6 +597,7 @@ class Builder {
   }
 
   void drop_built_indexes(const ManagedView& view, Oid relid) {
+    if (view.built_indexes.empty()) return;
     for (const auto& index : live_indexes(relid)) {
       if (std::find(view.built_indexes.begin(), view.built_indexes.end(), index.definition) !=
           view.built_indexes.end()) {
@@ -581,6 +607,10 @@ class Builder {
   }
 
   void create_indexes(ManagedView& view, Oid relid) {
+    if (view.indexes.empty()) {
+      view.built_indexes.clear();
+      return;
+    }
     std::vector<LiveIndex> before = live_indexes(relid);
     {
       ScopedSearchPath scope(search_path_setting(view.search_path));
@@ -816,7 +846,15 @@ std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
       rows.push_back({step.display_name, action_name(step.action), step.reason});
     }
   }
-  if (!dry_run) rebuild.run([] {});
+  if (!dry_run) {
+    rebuild.run([] {});
+    // Materialized views just built start tracking what they read (for staleness).
+    bool built_materialized = std::any_of(rebuild.steps().begin(), rebuild.steps().end(), [&](const auto& step) {
+      return step.managed.has_value() && step.action != Action::kUnchanged &&
+             managed.views()[*step.managed].materialized;
+    });
+    if (built_materialized) MatviewSet(managed).ensure_tracking();
+  }
   return rows;
 }
 
@@ -862,6 +900,7 @@ int adopt_views(ManagedViews& managed, const std::vector<Oid>& relids) {
     view.built_definition_fingerprint = definition_fingerprint(spec);
     view.built_fingerprint = fingerprint(spec);
     view.built_relid = relid;
+    view.built_rule_xmin = rule_xmin(relid);
     view.built_view_options = view.view_options;
     save_registration(view);
     recorder.record(view);

@@ -31,8 +31,10 @@ struct DriftRow {
 // The registry loaded into memory with its dependency graph. NodeIds index `views`.
 class ManagedViews {
  public:
-  // Takes the registry as loaded by load_registry().
-  explicit ManagedViews(std::vector<ManagedView> views);
+  // Takes the registry as loaded by load_registry(). `resolve_unbuilt`: resolve again what
+  // views not built yet read (sync does; a single registration can rely on what each
+  // registration resolved).
+  explicit ManagedViews(std::vector<ManagedView> views, bool resolve_unbuilt = true);
 
   // A new or changed declaration replaces the row of the same name, or is added.
   NodeId put(ManagedView view);

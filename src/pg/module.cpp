@@ -1,13 +1,19 @@
 // Module entry: the magic block and load-time initialisation.
 #include "pg/postgres.hpp"
 
+#include "pg/change_tracking.hpp"
+#include "pg/refresh.hpp"
+#include "pg/settings.hpp"
+
 extern "C" {
 PG_MODULE_MAGIC;
 
 void _PG_init(void);
 }
 
+// Called by PostgreSQL (C code, no C++ exceptions can arise here).
 extern "C" void _PG_init(void) {
-  // Nothing to set up yet: no GUCs, hooks or shared memory. Settings such as
-  // viewmgr.lock_timeout are defined here when they arrive.
+  viewmgr::pg::define_settings();
+  viewmgr::pg::init_change_tracking();
+  viewmgr::pg::init_refresh();
 }

@@ -33,6 +33,7 @@ enum RegistryColumn {
   kBuiltIndexes,
   kBuiltViewOptions,
   kBuiltRelid,
+  kBuiltRuleXmin,
   kOwner,
   kLastRefreshedAt,
   kLastRefreshDuration,
@@ -42,7 +43,7 @@ enum RegistryColumn {
 constexpr const char* kSelectAll =
     "SELECT schema_name, relation_name, materialized, definition, search_path, depends_on, "
     "reads, indexes, with_data, comment, view_options, canonical_definition, "
-    "built_fingerprint, built_definition_fingerprint, built_viewdef, built_indexes, built_view_options, built_relid, owner, "
+    "built_fingerprint, built_definition_fingerprint, built_viewdef, built_indexes, built_view_options, built_relid, built_rule_xmin, owner, "
     "last_refreshed_at, last_refresh_duration, last_error "
     "FROM viewmgr.managed_view ORDER BY schema_name, relation_name";
 
@@ -92,6 +93,9 @@ std::vector<ManagedView> load_registry() {
     v.built_indexes = text_array(row[kBuiltIndexes]);
     v.built_view_options = text_array(row[kBuiltViewOptions]);
     v.built_relid = row[kBuiltRelid] ? static_cast<Oid>(std::stoul(*row[kBuiltRelid])) : InvalidOid;
+    v.built_rule_xmin = row[kBuiltRuleXmin]
+                            ? static_cast<TransactionId>(std::stoul(*row[kBuiltRuleXmin]))
+                            : InvalidTransactionId;
     v.owner = *row[kOwner];
     v.last_refreshed_at = row[kLastRefreshedAt];
     v.last_refresh_duration = row[kLastRefreshDuration];
@@ -127,10 +131,10 @@ BuildRecorder::BuildRecorder() {
   statement_ = std::make_unique<PreparedStatement>(
       "UPDATE viewmgr.managed_view SET reads = $3, canonical_definition = $4, "
       "built_fingerprint = $5, built_definition_fingerprint = $6, built_viewdef = $7, "
-      "built_indexes = $8, built_relid = $9, built_view_options = $10, built_at = pg_catalog.now(), last_error = NULL "
+      "built_indexes = $8, built_relid = $9, built_view_options = $10, built_rule_xmin = $11, built_at = pg_catalog.now(), last_error = NULL "
       "WHERE schema_name = $1 AND relation_name = $2",
       std::vector<Oid>{TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-                       TEXTARRAYOID, OIDOID, TEXTARRAYOID});
+                       TEXTARRAYOID, OIDOID, TEXTARRAYOID, XIDOID});
 }
 
 BuildRecorder::~BuildRecorder() = default;
@@ -140,12 +144,14 @@ void BuildRecorder::record(const ManagedView& v) {
   statement_->execute({v.name.schema, v.name.name, array_value(v.reads), v.canonical_definition,
                        v.built_fingerprint, v.built_definition_fingerprint, v.built_viewdef,
                        array_value(v.built_indexes), std::to_string(v.built_relid),
-                       array_value(v.built_view_options)});
+                       array_value(v.built_view_options), std::to_string(v.built_rule_xmin)});
 }
 
 void delete_registration(const QualifiedName& name) {
   ScopedRegistryWriter writer;
   spi_query("DELETE FROM viewmgr.managed_view WHERE schema_name = $1 AND relation_name = $2",
+            {{name.schema}, {name.name}});
+  spi_query("DELETE FROM viewmgr.refresh_state WHERE schema_name = $1 AND relation_name = $2",
             {{name.schema}, {name.name}});
 }
 

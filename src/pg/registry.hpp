@@ -34,6 +34,7 @@ struct ManagedView {
   std::vector<std::string> built_indexes;
   std::vector<std::string> built_view_options;
   Oid built_relid = InvalidOid;
+  TransactionId built_rule_xmin = InvalidTransactionId;
   std::string owner;
   std::optional<std::string> last_refreshed_at;
   std::optional<std::string> last_refresh_duration;

@@ -7,17 +7,17 @@
 
 namespace viewmgr::pg {
 
-ScopedSearchPath::ScopedSearchPath(const std::string& search_path) {
-  const char* value = search_path.c_str();
+ScopedSetting::ScopedSetting(const char* name, const std::string& setting) {
+  const char* value = setting.c_str();
   nest_level_ = pg_call([&] {
     int level = NewGUCNestLevel();
-    (void)set_config_option("search_path", value, PGC_USERSET, PGC_S_SESSION,
-                            GUC_ACTION_SAVE, true, 0, false);
+    (void)set_config_option(name, value, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                            false);
     return level;
   });
 }
 
-ScopedSearchPath::~ScopedSearchPath() {
+ScopedSetting::~ScopedSetting() {
   if (std::uncaught_exceptions() == 0) AtEOXact_GUC(true, nest_level_);
 }
 

@@ -7,16 +7,22 @@
 
 namespace viewmgr::pg {
 
-// Sets search_path for the scope, the way a function's SET clause does.
-class ScopedSearchPath {
+// Sets a setting for the scope, the way a function's SET clause does.
+class ScopedSetting {
  public:
-  explicit ScopedSearchPath(const std::string& search_path);
-  ~ScopedSearchPath();
-  ScopedSearchPath(const ScopedSearchPath&) = delete;
-  ScopedSearchPath& operator=(const ScopedSearchPath&) = delete;
+  ScopedSetting(const char* name, const std::string& value);
+  ~ScopedSetting();
+  ScopedSetting(const ScopedSetting&) = delete;
+  ScopedSetting& operator=(const ScopedSetting&) = delete;
 
  private:
   int nest_level_;
+};
+
+class ScopedSearchPath : public ScopedSetting {
+ public:
+  explicit ScopedSearchPath(const std::string& search_path)
+      : ScopedSetting("search_path", search_path) {}
 };
 
 // Runs the scope as the registry's owner (the extension owner), so the registry can be

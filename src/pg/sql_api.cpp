@@ -5,12 +5,15 @@
 
 #include "core/error.hpp"
 #include "core/graph_dot.hpp"
+#include "core/refresh_schedule.hpp"
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
 #include "pg/compat.hpp"
 #include "pg/ddl_targets.hpp"
 #include "pg/definition.hpp"
 #include "pg/engine.hpp"
+#include "pg/refresh.hpp"
+#include "pg/refresh_workers.hpp"
 #include "pg/registry.hpp"
 #include "pg/result_set.hpp"
 #include "pg/scopes.hpp"
@@ -83,6 +86,8 @@ NodeId find_managed(const ManagedViews& managed, const std::string& text,
   return *node;
 }
 
+std::vector<std::string> all_states(const ManagedViews& managed);
+
 std::vector<NodeId> merge(std::vector<NodeId> a, const std::vector<NodeId>& b) {
   a.insert(a.end(), b.begin(), b.end());
   std::sort(a.begin(), a.end());
@@ -127,7 +132,7 @@ Datum register_view(FunctionCallInfo fcinfo) {
   for (const auto& spec : indexes) (void)create_index_sql(name, spec);
   require_create_rights(name);
 
-  ManagedViews managed(load_registry());
+  ManagedViews managed(load_registry(), /*resolve_unbuilt=*/apply);
   auto existing = managed.find(name);
   ManagedView view;
   if (existing.has_value()) {
@@ -297,7 +302,7 @@ Datum graph(FunctionCallInfo fcinfo) {
   }
   SpiConnection spi;
   ManagedViews managed(load_registry());
-  std::vector<std::string> states = view_states(managed);
+  std::vector<std::string> states = all_states(managed);
   std::vector<DotNodeStyle> styles;
   for (NodeId n = 0; n < managed.views().size(); n++) {
     styles.push_back({managed.views()[n].materialized, states[n]});
@@ -307,11 +312,32 @@ Datum graph(FunctionCallInfo fcinfo) {
   PG_RETURN_TEXT_P(cstring_to_text(pstrdup_in(CurrentMemoryContext, dot)));
 }
 
+// States from the catalogs (engine) plus the refresh engine's: stale and refreshing.
+std::vector<std::string> all_states(const ManagedViews& managed) {
+  std::vector<std::string> states = view_states(managed);
+  bool in_recovery = pg_call([] { return RecoveryInProgress(); });
+  MatviewSet set(managed);
+  std::vector<Oid> refreshing = views_being_refreshed();
+  // The change log is unlogged: a standby cannot read it, so it cannot tell stale views.
+  std::vector<MatviewSet::Staleness> stale;
+  if (!in_recovery) stale = set.staleness();
+  for (NodeId n = 0; n < managed.views().size(); n++) {
+    auto m = set.find(managed.views()[n].display_name);
+    if (!m.has_value()) continue;
+    if (std::find(refreshing.begin(), refreshing.end(), set.target(*m).relid) != refreshing.end()) {
+      states[n] = "refreshing";
+    } else if (states[n] == "fresh" && !stale.empty() && stale[*m].stale) {
+      states[n] = "stale";
+    }
+  }
+  return states;
+}
+
 Datum view_states_rows(FunctionCallInfo fcinfo) {
   ResultSet result(fcinfo);
   SpiConnection spi;
   ManagedViews managed(load_registry());
-  std::vector<std::string> states = view_states(managed);
+  std::vector<std::string> states = all_states(managed);
   for (NodeId n = 0; n < managed.views().size(); n++) {
     const ManagedView& v = managed.views()[n];
     result.add({v.display_name, v.kind(), states[n], v.last_refreshed_at, v.last_refresh_duration,
@@ -413,6 +439,131 @@ Datum adopt(FunctionCallInfo fcinfo) {
   PG_RETURN_INT32(adopted);
 }
 
+std::vector<Cell> refresh_cells(const RefreshRow& row) {
+  return {row.view_name, row.action, row.duration, row.detail};
+}
+
+Datum refresh(FunctionCallInfo fcinfo) {
+  std::string name = text_arg(fcinfo, 0, "matview");
+  std::optional<bool> concurrently;
+  if (!arg_is_null(fcinfo, 1)) concurrently = bool_arg(fcinfo, 1, "concurrently");
+  bool cascade = bool_arg(fcinfo, 2, "cascade");
+  std::string search_path = text_arg(fcinfo, 3, "search_path");
+  require_writable("viewmgr.refresh");
+  ResultSet result(fcinfo);
+  SpiConnection spi;
+  ManagedViews managed(load_registry(), false);
+  NodeId managed_node = find_managed(managed, name, expand_search_path(search_path));
+  const ManagedView& view = managed.views()[managed_node];
+  if (!view.materialized) {
+    throw Error(sqlstate::kWrongObjectType, view.display_name + " is not a materialized view");
+  }
+  MatviewSet set(managed);
+  auto node = set.find(view.display_name);
+  if (!node.has_value()) {
+    throw Error(sqlstate::kObjectNotInPrerequisiteState, view.display_name + " does not exist",
+                {}, "viewmgr.sync() creates it.");
+  }
+  set.ensure_tracking();
+  const DependencyGraph& graph = set.graph();
+  std::vector<NodeId> downstream = cascade ? graph.downstream_closure({*node}) : std::vector<NodeId>{*node};
+  std::vector<bool> wanted(graph.size(), false);
+  for (NodeId n : downstream) wanted[n] = true;
+  std::vector<std::string> reasons(graph.size());
+  for (NodeId n : downstream) {
+    if (n != *node) reasons[n] = "reads " + view.display_name;
+  }
+
+  // The named view first, in this transaction: its failure is an error, as with REFRESH.
+  HistoryWriter history;
+  RefreshSchedule schedule(graph, wanted, /*only_stale=*/true);
+  std::vector<RefreshDone> done(graph.size());
+  while (auto next = schedule.next_ready()) {
+    if (!wanted[*next] && *next != *node) {
+      schedule.finish(*next, RefreshOutcome::kSkipped, "not stale");
+      continue;
+    }
+    if (*next == *node) {
+      RefreshTarget target = set.target(*node);
+      target.concurrently = concurrently;
+      done[*next] = refresh_one(target, WhenBusy::kWait, history);
+      schedule.finish(*next, done[*next].outcome, done[*next].detail);
+      break;
+    }
+  }
+  if (cascade) {
+    std::vector<RefreshDone> rest = run_schedule_here(set, schedule, concurrently, reasons);
+    for (NodeId n = 0; n < graph.size(); n++) {
+      if (n != *node) done[n] = rest[n];
+    }
+  }
+  for (const auto& row : schedule_rows(set, schedule, done)) {
+    auto n = set.find(row.view_name);
+    if (n.has_value() && wanted[*n]) result.add(refresh_cells(row));
+  }
+  spi.finish();
+  return static_cast<Datum>(0);
+}
+
+Datum refresh_all(FunctionCallInfo fcinfo) {
+  bool only_stale = bool_arg(fcinfo, 0, "only_stale");
+  std::optional<bool> concurrently;
+  if (!arg_is_null(fcinfo, 1)) concurrently = bool_arg(fcinfo, 1, "concurrently");
+  if (arg_is_null(fcinfo, 2) || PG_GETARG_INT32(2) < 1) {
+    throw Error(sqlstate::kInvalidParameterValue, "parallel must be at least 1");
+  }
+  int parallel = PG_GETARG_INT32(2);
+  require_writable("viewmgr.refresh_all");
+  // Workers run each view in a transaction of their own; they cannot see what this
+  // transaction has written, so once it has written anything, refresh here instead.
+  bool use_workers = pg_call([] { return !TransactionIdIsValid(GetTopTransactionIdIfAny()); });
+  ResultSet result(fcinfo);
+  SpiConnection spi;
+  ManagedViews managed(load_registry(), false);
+  MatviewSet set(managed);
+  set.ensure_tracking();
+  std::vector<MatviewSet::Staleness> staleness = set.staleness();
+  std::vector<bool> stale;
+  std::vector<std::string> reasons;
+  for (const auto& s : staleness) {
+    stale.push_back(s.stale);
+    reasons.push_back(s.stale ? s.reason : only_stale ? "a source was refreshed" : "");
+  }
+  RefreshSchedule schedule(set.graph(), stale, only_stale);
+  std::optional<std::vector<RefreshDone>> done;
+  if (use_workers) done = run_schedule_in_workers(set, schedule, concurrently, reasons, parallel);
+  if (!done.has_value()) {
+    if (parallel > 1) {
+      pg_call([] {
+        ereport(NOTICE, (errmsg("refreshing in this session, one view at a time"),
+                         errdetail("The transaction has already written, or no background "
+                                   "worker could be started; locks are held until it ends.")));
+      });
+    }
+    done = run_schedule_here(set, schedule, concurrently, reasons);
+  }
+  for (const auto& row : schedule_rows(set, schedule, *done)) result.add(refresh_cells(row));
+  set.prune_change_log();
+  purge_history(std::nullopt);
+  spi.finish();
+  return static_cast<Datum>(0);
+}
+
+Datum purge_history_rows(FunctionCallInfo fcinfo) {
+  std::optional<std::string> older_than;
+  if (!arg_is_null(fcinfo, 0)) {
+    Datum interval = PG_GETARG_DATUM(0);
+    older_than = std::string(pg_call([&] {
+      return DatumGetCString(DirectFunctionCall1(interval_out, interval));
+    }));
+  }
+  require_writable("viewmgr.purge_history");
+  SpiConnection spi;
+  uint64 purged = purge_history(older_than);
+  spi.finish();
+  PG_RETURN_INT64(static_cast<int64>(purged));
+}
+
 }  // namespace
 }  // namespace viewmgr::pg
 
@@ -425,3 +576,6 @@ VIEWMGR_SQL_FUNCTION(viewmgr_graph, viewmgr::pg::graph)
 VIEWMGR_SQL_FUNCTION(viewmgr_view_states, viewmgr::pg::view_states_rows)
 VIEWMGR_SQL_FUNCTION(viewmgr_run_with_dependents, viewmgr::pg::run_with_dependents)
 VIEWMGR_SQL_FUNCTION(viewmgr_adopt, viewmgr::pg::adopt)
+VIEWMGR_SQL_FUNCTION(viewmgr_refresh, viewmgr::pg::refresh)
+VIEWMGR_SQL_FUNCTION(viewmgr_refresh_all, viewmgr::pg::refresh_all)
+VIEWMGR_SQL_FUNCTION(viewmgr_purge_history, viewmgr::pg::purge_history_rows)

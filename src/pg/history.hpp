@@ -1,0 +1,34 @@
+// viewmgr.history: one row per build or refresh.
+#pragma once
+#include "pg/postgres.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "pg/spi.hpp"
+
+namespace viewmgr::pg {
+
+// Appends history rows; planned once for the many rows of one call.
+class HistoryWriter {
+ public:
+  HistoryWriter();
+  ~HistoryWriter();
+  // `started_at` is a timestamptz in text form (clock_timestamp() when the step began);
+  // finished_at is now.
+  void add(const std::string& view_name, const char* operation, const std::string& started_at,
+           const char* outcome, const std::optional<std::string>& detail);
+
+ private:
+  std::unique_ptr<PreparedStatement> insert_;
+};
+
+// The current clock_timestamp() as text, for started_at.
+std::string clock_now();
+
+// Deletes rows that finished before now() - older_than (text interval); NULL: the
+// viewmgr.history_retention setting. Returns how many.
+uint64 purge_history(const std::optional<std::string>& older_than);
+
+}  // namespace viewmgr::pg

@@ -1,0 +1,336 @@
+#include "pg/refresh_workers.hpp"
+
+#include <cstring>
+#include <exception>
+
+#include "core/error.hpp"
+#include "pg/boundary.hpp"
+#include "pg/history.hpp"
+#include "pg/settings.hpp"
+#include "pg/spi.hpp"
+
+extern "C" {
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/spin.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+}
+
+namespace viewmgr::pg {
+
+namespace {
+
+constexpr int kMaxWorkers = 32;
+constexpr int kIdle = -1;
+constexpr int kExit = -2;
+
+// Shared by the leader and its workers in one dynamic shared memory segment. Plain C data.
+struct TaskSlot {
+  Oid relid;
+  int concurrently;  // -1 automatic, 0 no, 1 yes
+  char schema[NAMEDATALEN];
+  char name[NAMEDATALEN];
+  char display[4 * NAMEDATALEN + 8];
+  char reason[512];
+  int outcome;  // RefreshOutcome once finished
+  char duration[64];
+  char detail[1024];
+};
+
+struct WorkerSlot {
+  PGPROC* proc;   // set by the worker once connected
+  int task;       // kIdle, kExit or the task it is working on
+  int finished;   // a task whose outcome the leader has not collected yet, else kIdle
+};
+
+struct SharedRun {
+  slock_t mutex;
+  Oid database;
+  Oid login_role;    // the session user: background workers must connect as a login role
+  Oid current_role;  // who the refresh runs as (SET ROLE inside the worker)
+  PGPROC* leader;
+  int lock_timeout_ms;
+  int nworkers;
+  int ntasks;
+  WorkerSlot workers[kMaxWorkers];
+  TaskSlot tasks[FLEXIBLE_ARRAY_MEMBER];
+};
+
+void copy_text(char* dst, std::size_t size, const std::string& src) {
+  std::size_t n = std::min(size - 1, src.size());
+  std::memcpy(dst, src.data(), n);
+  dst[n] = '\0';
+}
+
+// Stops the workers if the leader leaves early (error, cancel): they would otherwise go on
+// refreshing for a caller that is gone.
+class WorkerPool {
+ public:
+  ~WorkerPool() {
+    if (std::uncaught_exceptions() > 0) {
+      for (auto* handle : handles_) TerminateBackgroundWorker(handle);
+    }
+  }
+  std::vector<BackgroundWorkerHandle*> handles_;
+};
+
+}  // namespace
+
+std::optional<std::vector<RefreshDone>> run_schedule_in_workers(
+    const MatviewSet& set, RefreshSchedule& schedule, std::optional<bool> concurrently,
+    const std::vector<std::string>& reasons, int parallel) {
+  const int ntasks = static_cast<int>(set.graph().size());
+  const int nworkers = std::min({parallel, kMaxWorkers, std::max(ntasks, 1)});
+  Size size = offsetof(SharedRun, tasks) + sizeof(TaskSlot) * std::max(ntasks, 1);
+  dsm_segment* segment = pg_call([&] { return dsm_create(size, 0); });
+  auto* run = static_cast<SharedRun*>(dsm_segment_address(segment));
+  std::memset(run, 0, size);
+  SpinLockInit(&run->mutex);
+  run->database = MyDatabaseId;
+  run->login_role = GetSessionUserId();
+  run->current_role = GetUserId();
+  run->leader = MyProc;
+  run->lock_timeout_ms = setting_lock_timeout_ms;
+  run->ntasks = ntasks;
+  for (int t = 0; t < ntasks; t++) {
+    const RefreshTarget& target = set.target(t);
+    TaskSlot& slot = run->tasks[t];
+    slot.relid = target.relid;
+    slot.concurrently = concurrently.has_value() ? (*concurrently ? 1 : 0) : -1;
+    copy_text(slot.schema, sizeof slot.schema, target.name.schema);
+    copy_text(slot.name, sizeof slot.name, target.name.name);
+    copy_text(slot.display, sizeof slot.display, target.display_name);
+    copy_text(slot.reason, sizeof slot.reason, reasons.at(t));
+  }
+  for (int w = 0; w < kMaxWorkers; w++) run->workers[w] = {nullptr, kIdle, kIdle};
+
+  WorkerPool pool;
+  dsm_handle handle = dsm_segment_handle(segment);
+  for (int w = 0; w < nworkers; w++) {
+    BackgroundWorker worker;
+    std::memset(&worker, 0, sizeof worker);
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+    worker.bgw_restart_time = BGW_NEVER_RESTART;
+    snprintf(worker.bgw_library_name, BGW_MAXLEN, "pg_viewmgr");
+    snprintf(worker.bgw_function_name, BGW_MAXLEN, "viewmgr_refresh_worker_main");
+    snprintf(worker.bgw_name, BGW_MAXLEN, "pg_viewmgr refresh worker %d", w + 1);
+    snprintf(worker.bgw_type, BGW_MAXLEN, "pg_viewmgr refresh worker");
+    worker.bgw_main_arg = UInt32GetDatum(handle);
+    std::memcpy(worker.bgw_extra, &w, sizeof w);
+    worker.bgw_notify_pid = MyProcPid;
+    BackgroundWorkerHandle* worker_handle = nullptr;
+    bool registered = pg_call([&] { return RegisterDynamicBackgroundWorker(&worker, &worker_handle); });
+    if (!registered) break;
+    pool.handles_.push_back(worker_handle);
+  }
+  if (pool.handles_.empty()) {
+    pg_call([&] { dsm_detach(segment); });
+    return std::nullopt;
+  }
+  SpinLockAcquire(&run->mutex);
+  run->nworkers = static_cast<int>(pool.handles_.size());
+  SpinLockRelease(&run->mutex);
+
+  std::vector<RefreshDone> done(ntasks);
+  std::vector<bool> alive(pool.handles_.size(), true);
+  for (;;) {
+    pg_call([] { ResetLatch(MyLatch); });
+    bool progress = false;
+    // Collect outcomes, then hand out what may start.
+    for (std::size_t w = 0; w < pool.handles_.size(); w++) {
+      int finished;
+      int task;
+      PGPROC* proc;
+      SpinLockAcquire(&run->mutex);
+      finished = run->workers[w].finished;
+      task = run->workers[w].task;
+      proc = run->workers[w].proc;
+      if (finished >= 0) run->workers[w].finished = kIdle;
+      SpinLockRelease(&run->mutex);
+      if (finished >= 0) {
+        const TaskSlot& slot = run->tasks[finished];
+        RefreshDone& d = done[finished];
+        d.outcome = static_cast<RefreshOutcome>(slot.outcome);
+        if (slot.duration[0] != '\0') d.duration = std::string(slot.duration);
+        d.detail = slot.detail;
+        schedule.finish(finished, d.outcome, d.detail);
+        progress = true;
+      }
+      if (alive[w]) {
+        pid_t pid;
+        BgwHandleStatus status = GetBackgroundWorkerPid(pool.handles_[w], &pid);
+        if (status == BGWH_STOPPED) {
+          alive[w] = false;
+          if (task >= 0 && finished < 0) {
+            done[task] = {RefreshOutcome::kFailed, std::nullopt, "refresh worker exited unexpectedly"};
+            schedule.finish(task, RefreshOutcome::kFailed, done[task].detail);
+            progress = true;
+          }
+          continue;
+        }
+      }
+      if (alive[w] && proc != nullptr && task == kIdle && finished < 0) {
+        auto next = schedule.next_ready();
+        if (next.has_value()) {
+          SpinLockAcquire(&run->mutex);
+          run->workers[w].task = static_cast<int>(*next);
+          SpinLockRelease(&run->mutex);
+          SetLatch(&proc->procLatch);
+          progress = true;
+        }
+      }
+    }
+    // Views that need no worker (skipped) are settled by next_ready as it walks.
+    if (schedule.running() == 0) {
+      (void)schedule.any_ready();  // settles views that are skipped
+      if (schedule.done()) break;
+      if (schedule.running() == 0 &&
+          std::none_of(alive.begin(), alive.end(), [](bool a) { return a; })) {
+        throw Error(sqlstate::kInternalError, "pg_viewmgr: every refresh worker exited");
+      }
+    }
+    if (!progress) {
+      pg_call([] {
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100L,
+                        PG_WAIT_EXTENSION);
+        CHECK_FOR_INTERRUPTS();
+      });
+    }
+  }
+  // Let the workers finish and wait for them.
+  for (std::size_t w = 0; w < pool.handles_.size(); w++) {
+    SpinLockAcquire(&run->mutex);
+    run->workers[w].task = kExit;
+    PGPROC* proc = run->workers[w].proc;
+    SpinLockRelease(&run->mutex);
+    if (proc != nullptr) SetLatch(&proc->procLatch);
+  }
+  for (auto* worker_handle : pool.handles_) {
+    pg_call([&] { (void)WaitForBackgroundWorkerShutdown(worker_handle); });
+  }
+  pg_call([&] { dsm_detach(segment); });
+  return done;
+}
+
+namespace {
+
+// One view, in a transaction of its own.
+void refresh_task(SharedRun* run, int index) {
+  TaskSlot& slot = run->tasks[index];
+  RefreshTarget target;
+  target.relid = slot.relid;
+  target.name = {slot.schema, slot.name};
+  target.display_name = slot.display;
+  target.reason = slot.reason;
+  if (slot.concurrently >= 0) target.concurrently = slot.concurrently == 1;
+  std::string started = timestamptz_to_str(GetCurrentTimestamp());
+
+  std::string activity = "pg_viewmgr: refreshing " + target.display_name;
+  pgstat_report_activity(STATE_RUNNING, activity.c_str());
+  RefreshDone result;
+  try {
+    pg_call([] {
+      SetCurrentStatementStartTimestamp();
+      StartTransactionCommand();
+      PushActiveSnapshot(GetTransactionSnapshot());
+    });
+    SpiConnection spi;
+    HistoryWriter history;
+    result = refresh_one(target, WhenBusy::kSkip, history);
+    spi.finish();
+    pg_call([] {
+      PopActiveSnapshot();
+      CommitTransactionCommand();
+    });
+  } catch (PgError& error) {
+    pg_call([] { AbortCurrentTransaction(); });
+    try {
+      pg_call([] {
+        StartTransactionCommand();
+        PushActiveSnapshot(GetTransactionSnapshot());
+      });
+      SpiConnection spi;
+      HistoryWriter history;
+      result = record_refresh_failure(target, started, error, history);
+      spi.finish();
+      pg_call([] {
+        PopActiveSnapshot();
+        CommitTransactionCommand();
+      });
+    } catch (PgError&) {
+      pg_call([] { AbortCurrentTransaction(); });
+      result = {RefreshOutcome::kFailed, std::nullopt, error.what()};
+    }
+  }
+  pgstat_report_activity(STATE_IDLE, nullptr);
+  slot.outcome = static_cast<int>(result.outcome);
+  copy_text(slot.duration, sizeof slot.duration, result.duration.value_or(""));
+  copy_text(slot.detail, sizeof slot.detail, result.detail);
+}
+
+void worker_loop(SharedRun* run, int index) {
+  for (;;) {
+    ResetLatch(MyLatch);
+    SpinLockAcquire(&run->mutex);
+    int task = run->workers[index].task;
+    SpinLockRelease(&run->mutex);
+    if (task == kExit) return;
+    if (task >= 0) {
+      refresh_task(run, task);
+      SpinLockAcquire(&run->mutex);
+      run->workers[index].task = kIdle;
+      run->workers[index].finished = task;
+      SpinLockRelease(&run->mutex);
+      SetLatch(&run->leader->procLatch);
+      continue;
+    }
+    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000L,
+                    PG_WAIT_EXTENSION);
+    CHECK_FOR_INTERRUPTS();
+  }
+}
+
+}  // namespace
+
+}  // namespace viewmgr::pg
+
+// Background worker entry point (C linkage; started by RegisterDynamicBackgroundWorker).
+extern "C" PGDLLEXPORT void viewmgr_refresh_worker_main(Datum main_arg);
+
+extern "C" void viewmgr_refresh_worker_main(Datum main_arg) {
+  using namespace viewmgr::pg;
+  int index;
+  std::memcpy(&index, MyBgworkerEntry->bgw_extra, sizeof index);
+  pqsignal(SIGTERM, die);
+  BackgroundWorkerUnblockSignals();
+  dsm_segment* segment = dsm_attach(DatumGetUInt32(main_arg));
+  if (segment == nullptr) proc_exit(1);  // the leader is gone already
+  auto* run = static_cast<SharedRun*>(dsm_segment_address(segment));
+  BackgroundWorkerInitializeConnectionByOid(run->database, run->login_role, 0);
+  // Run as the role that called refresh_all (like SET ROLE), not only as the login role.
+  StartTransactionCommand();
+  SetCurrentRoleId(run->current_role, superuser_arg(run->current_role));
+  CommitTransactionCommand();
+  setting_lock_timeout_ms = run->lock_timeout_ms;
+
+  SpinLockAcquire(&run->mutex);
+  run->workers[index].proc = MyProc;
+  SpinLockRelease(&run->mutex);
+  SetLatch(&run->leader->procLatch);
+
+  bool failed = false;
+  try {
+    worker_loop(run, index);
+  } catch (...) {
+    failed = true;  // the leader sees the worker stop and reports its task as failed
+  }
+  dsm_detach(segment);
+  proc_exit(failed ? 1 : 0);
+}
