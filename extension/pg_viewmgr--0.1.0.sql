@@ -85,6 +85,13 @@ CREATE UNLOGGED TABLE viewmgr.source_change (
 INSERT INTO viewmgr.source_change VALUES (0, '0');
 REVOKE ALL ON viewmgr.source_change FROM PUBLIC;
 
+-- When the change log was last found emptied by crash recovery. A refresh recorded before
+-- that time may have missed changes the lost log rows recorded, so it counts as stale.
+CREATE TABLE viewmgr.change_log_reset (reset_at timestamptz NOT NULL);
+INSERT INTO viewmgr.change_log_reset VALUES ('-infinity');
+REVOKE ALL ON viewmgr.change_log_reset FROM PUBLIC;
+GRANT SELECT ON viewmgr.change_log_reset TO PUBLIC;
+
 -- What the last successful refresh of each materialized view could see. Not dumped: after a
 -- restore every view counts as stale once.
 CREATE TABLE viewmgr.refresh_state (
@@ -207,6 +214,25 @@ RETURNS bigint
 LANGUAGE C CALLED ON NULL INPUT VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'viewmgr_purge_history';
+
+-- A pg_cron job that runs refresh_all() in this database, even when pg_cron lives in another
+-- database of the cluster. The default job name carries the database name (pg_cron job
+-- names are unique per user, not per database); scheduling again under the same name
+-- updates the same job.
+CREATE FUNCTION viewmgr.schedule(
+    schedule   text,
+    job_name   text    DEFAULT NULL,
+    only_stale boolean DEFAULT true)
+RETURNS bigint
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_schedule';
+
+CREATE FUNCTION viewmgr.unschedule(job_name text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_unschedule';
 
 -- One row per managed view with its state, computed from the registry and the catalogs.
 CREATE FUNCTION viewmgr.view_states()

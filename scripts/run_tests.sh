@@ -190,6 +190,8 @@ if [ "$BUILD_OK" = 1 ]; then
     eval "$env_lines"
     export PGHOST PGPORT PGUSER PGDATABASE
     echo "PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER"
+    # pg_cron is preloaded with cron.database_name = postgres; its extension lives there.
+    psql -X -q -d postgres -c 'CREATE EXTENSION IF NOT EXISTS pg_cron' >>"$LOG_DIR/cluster.log" 2>&1
   else
     cat "$LOG_DIR/cluster.log"
     record cluster 0 1 "the cluster did not start"

@@ -839,6 +839,8 @@ std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
   }
   RebuildPlan plan = plan_rebuild(graph, needs, in_scope);
 
+  // Builds record refresh states: they must come after any change-log recovery.
+  if (!dry_run) MatviewSet::recover_change_log();
   Rebuild rebuild(managed, plan, {});
   std::vector<SyncRow> rows;
   for (const auto& step : rebuild.steps()) {

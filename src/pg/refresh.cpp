@@ -317,6 +317,16 @@ void MatviewSet::ensure_tracking() {
   untracked_ = std::move(still_untracked);
 }
 
+void MatviewSet::recover_change_log() {
+  ScopedRegistryWriter writer;
+  bool intact =
+      spi_query("SELECT EXISTS (SELECT 1 FROM viewmgr.source_change WHERE relid = 0)").rows.at(0).at(0) ==
+      Value("t");
+  if (intact) return;
+  spi_query("UPDATE viewmgr.change_log_reset SET reset_at = pg_catalog.now()");
+  spi_query("INSERT INTO viewmgr.source_change VALUES (0, '0')");
+}
+
 std::vector<MatviewSet::Staleness> MatviewSet::staleness() const {
   std::vector<Staleness> out(targets_.size(), Staleness{false, ""});
   if (targets_.empty()) return out;
@@ -328,24 +338,33 @@ std::vector<MatviewSet::Staleness> MatviewSet::staleness() const {
       spi_query("SELECT EXISTS (SELECT 1 FROM viewmgr.source_change WHERE relid = 0)").rows.at(0).at(0) ==
       Value("t");
   QueryResult states = spi_query(
-      "SELECT c.oid, s.snapshot::text, c.relispopulated "
+      "SELECT c.oid, s.snapshot::text, c.relispopulated, "
+      "  s.refreshed_at < (SELECT pg_catalog.max(reset_at) FROM viewmgr.change_log_reset) "
       "FROM pg_catalog.unnest($1::pg_catalog.oid[]) AS m(oid) "
       "JOIN pg_catalog.pg_class c ON c.oid = m.oid "
       "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
       "LEFT JOIN viewmgr.refresh_state s ON s.schema_name = n.nspname AND s.relation_name = c.relname",
       {{oid_array(relids)}});
-  std::map<Oid, std::pair<Value, bool>> state_of;
-  for (const Row& row : states.rows) state_of[to_oid(row[0])] = {row[1], row[2] == Value("t")};
+  struct State {
+    Value snapshot;
+    bool populated;
+    bool before_reset;
+  };
+  std::map<Oid, State> state_of;
+  for (const Row& row : states.rows) {
+    state_of[to_oid(row[0])] = {row[1], row[2] == Value("t"), row[3] == Value("t")};
+  }
 
   std::vector<std::string> mv_items, rel_items, snap_items;
   for (NodeId n = 0; n < targets_.size(); n++) {
-    const auto& [snapshot, populated] = state_of[targets_[n].relid];
+    const State& state = state_of[targets_[n].relid];
+    const Value& snapshot = state.snapshot;
     Staleness& s = out[n];
-    if (!populated) {
+    if (!state.populated) {
       s = {true, "not populated"};
     } else if (!snapshot.has_value()) {
       s = {true, "no refresh recorded yet"};
-    } else if (!log_intact) {
+    } else if (!log_intact || state.before_reset) {
       s = {true, "the change log was reset (crash recovery)"};
     } else {
       for (Oid rel : sources_[n]) {

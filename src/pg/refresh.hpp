@@ -86,6 +86,10 @@ class MatviewSet {
   };
   std::vector<Staleness> staleness() const;
 
+  // After crash recovery emptied the change log: puts its marker row back and records when,
+  // so refreshes recorded before count as stale. For the changing functions only.
+  static void recover_change_log();
+
   // Drops log rows no refresh can need any more.
   void prune_change_log() const;
 

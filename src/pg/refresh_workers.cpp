@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "core/error.hpp"
+#include "pg/background_workers.hpp"
 #include "pg/boundary.hpp"
 #include "pg/history.hpp"
 #include "pg/settings.hpp"
@@ -113,21 +114,9 @@ std::optional<std::vector<RefreshDone>> run_schedule_in_workers(
   WorkerPool pool;
   dsm_handle handle = dsm_segment_handle(segment);
   for (int w = 0; w < nworkers; w++) {
-    BackgroundWorker worker;
-    std::memset(&worker, 0, sizeof worker);
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-    worker.bgw_restart_time = BGW_NEVER_RESTART;
-    snprintf(worker.bgw_library_name, BGW_MAXLEN, "pg_viewmgr");
-    snprintf(worker.bgw_function_name, BGW_MAXLEN, "viewmgr_refresh_worker_main");
-    snprintf(worker.bgw_name, BGW_MAXLEN, "pg_viewmgr refresh worker %d", w + 1);
-    snprintf(worker.bgw_type, BGW_MAXLEN, "pg_viewmgr refresh worker");
-    worker.bgw_main_arg = UInt32GetDatum(handle);
-    std::memcpy(worker.bgw_extra, &w, sizeof w);
-    worker.bgw_notify_pid = MyProcPid;
-    BackgroundWorkerHandle* worker_handle = nullptr;
-    bool registered = pg_call([&] { return RegisterDynamicBackgroundWorker(&worker, &worker_handle); });
-    if (!registered) break;
+    BackgroundWorkerHandle* worker_handle =
+        start_worker("viewmgr_refresh_worker_main", "pg_viewmgr refresh worker", handle, w);
+    if (worker_handle == nullptr) break;
     pool.handles_.push_back(worker_handle);
   }
   if (pool.handles_.empty()) {
@@ -313,11 +302,8 @@ extern "C" void viewmgr_refresh_worker_main(Datum main_arg) {
   dsm_segment* segment = dsm_attach(DatumGetUInt32(main_arg));
   if (segment == nullptr) proc_exit(1);  // the leader is gone already
   auto* run = static_cast<SharedRun*>(dsm_segment_address(segment));
-  BackgroundWorkerInitializeConnectionByOid(run->database, run->login_role, 0);
-  // Run as the role that called refresh_all (like SET ROLE), not only as the login role.
-  StartTransactionCommand();
-  SetCurrentRoleId(run->current_role, superuser_arg(run->current_role));
-  CommitTransactionCommand();
+  // As the role that called refresh_all (like SET ROLE), not only as its login role.
+  connect_worker(run->database, run->login_role, run->current_role);
   setting_lock_timeout_ms = run->lock_timeout_ms;
 
   SpinLockAcquire(&run->mutex);

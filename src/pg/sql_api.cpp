@@ -10,6 +10,7 @@
 #include "pg/boundary.hpp"
 #include "pg/compat.hpp"
 #include "pg/ddl_targets.hpp"
+#include "pg/cron_schedule.hpp"
 #include "pg/definition.hpp"
 #include "pg/engine.hpp"
 #include "pg/refresh.hpp"
@@ -458,6 +459,7 @@ Datum refresh(FunctionCallInfo fcinfo) {
   if (!view.materialized) {
     throw Error(sqlstate::kWrongObjectType, view.display_name + " is not a materialized view");
   }
+  MatviewSet::recover_change_log();
   MatviewSet set(managed);
   auto node = set.find(view.display_name);
   if (!node.has_value()) {
@@ -520,6 +522,7 @@ Datum refresh_all(FunctionCallInfo fcinfo) {
   ResultSet result(fcinfo);
   SpiConnection spi;
   ManagedViews managed(load_registry(), false);
+  MatviewSet::recover_change_log();
   MatviewSet set(managed);
   set.ensure_tracking();
   std::vector<MatviewSet::Staleness> staleness = set.staleness();
@@ -564,6 +567,28 @@ Datum purge_history_rows(FunctionCallInfo fcinfo) {
   PG_RETURN_INT64(static_cast<int64>(purged));
 }
 
+Datum schedule(FunctionCallInfo fcinfo) {
+  std::string cron_schedule = text_arg(fcinfo, 0, "schedule");
+  std::optional<std::string> job_name;
+  if (!arg_is_null(fcinfo, 1)) job_name = text_arg(fcinfo, 1, "job_name");
+  bool only_stale = bool_arg(fcinfo, 2, "only_stale");
+  require_writable("viewmgr.schedule");
+  SpiConnection spi;
+  int64 job = schedule_refresh(cron_schedule, job_name, only_stale);
+  spi.finish();
+  PG_RETURN_INT64(job);
+}
+
+Datum unschedule(FunctionCallInfo fcinfo) {
+  std::optional<std::string> job_name;
+  if (!arg_is_null(fcinfo, 0)) job_name = text_arg(fcinfo, 0, "job_name");
+  require_writable("viewmgr.unschedule");
+  SpiConnection spi;
+  bool removed = unschedule_refresh(job_name);
+  spi.finish();
+  PG_RETURN_BOOL(removed);
+}
+
 }  // namespace
 }  // namespace viewmgr::pg
 
@@ -579,3 +604,5 @@ VIEWMGR_SQL_FUNCTION(viewmgr_adopt, viewmgr::pg::adopt)
 VIEWMGR_SQL_FUNCTION(viewmgr_refresh, viewmgr::pg::refresh)
 VIEWMGR_SQL_FUNCTION(viewmgr_refresh_all, viewmgr::pg::refresh_all)
 VIEWMGR_SQL_FUNCTION(viewmgr_purge_history, viewmgr::pg::purge_history_rows)
+VIEWMGR_SQL_FUNCTION(viewmgr_schedule, viewmgr::pg::schedule)
+VIEWMGR_SQL_FUNCTION(viewmgr_unschedule, viewmgr::pg::unschedule)

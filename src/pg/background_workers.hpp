@@ -1,0 +1,23 @@
+// Starting pg_viewmgr's dynamic background workers (no preloading needed: PostgreSQL loads
+// the library in the worker by name).
+#pragma once
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+}
+
+namespace viewmgr::pg {
+
+// Registers a worker running `function` (extern "C" in this library) with the segment
+// handle as its argument and `index` in bgw_extra; this backend is notified of its start
+// and stop. Returns nullptr when no worker slot is free (max_worker_processes).
+BackgroundWorkerHandle* start_worker(const char* function, const char* type, dsm_handle segment,
+                                     int index);
+
+// In a worker: connect to `database` as `login_role` (workers must connect as a role that
+// may log in), then act as `current_role`, like SET ROLE.
+void connect_worker(Oid database, Oid login_role, Oid current_role);
+
+}  // namespace viewmgr::pg

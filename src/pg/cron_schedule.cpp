@@ -1,0 +1,200 @@
+#include "pg/cron_schedule.hpp"
+
+#include <cstring>
+#include <vector>
+
+#include "core/error.hpp"
+#include "pg/background_workers.hpp"
+#include "pg/boundary.hpp"
+#include "pg/spi.hpp"
+
+extern "C" {
+#include "storage/ipc.h"
+#include "utils/snapmgr.h"
+}
+
+namespace viewmgr::pg {
+
+namespace {
+
+constexpr int kMaxParams = 5;
+
+// One SQL call made in another database by a worker. Plain C data in a DSM segment.
+struct RemoteCall {
+  Oid database;
+  Oid login_role;
+  Oid current_role;
+  char sql[1024];
+  int nparams;
+  char params[kMaxParams][1024];
+  bool ok;
+  bool result_null;
+  char result[64];
+  int sqlerrcode;
+  char message[1024];
+  char detail[1024];
+  char hint[1024];
+};
+
+void copy_text(char* dst, std::size_t size, const std::string& src) {
+  std::size_t n = std::min(size - 1, src.size());
+  std::memcpy(dst, src.data(), n);
+  dst[n] = '\0';
+}
+
+std::string cron_database() {
+  const char* preload = GetConfigOption("shared_preload_libraries", true, false);
+  const char* database = GetConfigOption("cron.database_name", true, false);
+  bool preloaded = preload != nullptr && std::strstr(preload, "pg_cron") != nullptr;
+  if (!preloaded || database == nullptr) {
+    throw Error(sqlstate::kObjectNotInPrerequisiteState, "pg_cron is not available",
+                "viewmgr.schedule() creates pg_cron jobs; pg_cron must be loaded at server start.",
+                "Install pg_cron (on Debian: apt-get install postgresql-15-cron), add pg_cron to "
+                "shared_preload_libraries and set cron.database_name in postgresql.conf, restart "
+                "the server, then run CREATE EXTENSION pg_cron in that database.");
+  }
+  return database;
+}
+
+// The first column of the first row, as text (nullopt for NULL).
+std::optional<std::string> call_here(const std::string& sql, const std::vector<std::string>& params) {
+  std::vector<Param> args;
+  for (const auto& p : params) args.push_back({p});
+  QueryResult r = spi_query(sql, args);
+  return r.rows.at(0).at(0);
+}
+
+std::optional<std::string> call_in_database(const std::string& database, const std::string& sql,
+                                            const std::vector<std::string>& params) {
+  const char* name = database.c_str();
+  Oid database_oid = pg_call([&] { return get_database_oid(name, false); });
+  if (database_oid == MyDatabaseId) return call_here(sql, params);
+
+  dsm_segment* segment = pg_call([] { return dsm_create(sizeof(RemoteCall), 0); });
+  auto* call = static_cast<RemoteCall*>(dsm_segment_address(segment));
+  std::memset(call, 0, sizeof *call);
+  call->database = database_oid;
+  call->login_role = GetSessionUserId();
+  call->current_role = GetUserId();
+  copy_text(call->sql, sizeof call->sql, sql);
+  call->nparams = static_cast<int>(params.size());
+  for (std::size_t i = 0; i < params.size(); i++) {
+    copy_text(call->params[i], sizeof call->params[i], params[i]);
+  }
+  BackgroundWorkerHandle* handle =
+      start_worker("viewmgr_remote_call_main", "pg_viewmgr cron call", dsm_segment_handle(segment), 0);
+  if (handle == nullptr) {
+    throw Error(sqlstate::kObjectNotInPrerequisiteState,
+                "could not start a background worker to reach database \"" + database + "\"",
+                {}, "Raise max_worker_processes.");
+  }
+  pg_call([&] { (void)WaitForBackgroundWorkerShutdown(handle); });
+  RemoteCall result = *call;
+  pg_call([&] { dsm_detach(segment); });
+  if (!result.ok) {
+    if (result.sqlerrcode == 0) {
+      throw Error(sqlstate::kInternalError,
+                  "the call in database \"" + database + "\" did not complete");
+    }
+    const char* code = unpack_sql_state(result.sqlerrcode);
+    std::string hint = result.hint[0] != '\0' ? result.hint : "";
+    throw Error(code, std::string(result.message) + " (in database \"" + database + "\")",
+                result.detail, hint);
+  }
+  if (result.result_null) return std::nullopt;
+  return std::string(result.result);
+}
+
+std::string default_job_name() {
+  return "viewmgr_refresh_all_" + std::string(pg_call([] { return get_database_name(MyDatabaseId); }));
+}
+
+[[noreturn]] void explain_cron_failure(PgError& error, const std::string& database) {
+  throw Error(unpack_sql_state(error.sqlerrcode()), std::string("pg_cron call failed: ") + error.what(),
+              {}, "pg_cron must be created in database \"" + database +
+                      "\" (CREATE EXTENSION pg_cron), and the caller needs EXECUTE on "
+                      "cron.schedule_in_database.");
+}
+
+}  // namespace
+
+int64 schedule_refresh(const std::string& schedule, const std::optional<std::string>& job_name,
+                       bool only_stale) {
+  std::string database = cron_database();
+  std::string here = pg_call([] { return get_database_name(MyDatabaseId); });
+  std::string user = pg_call([] { return GetUserNameFromId(GetUserId(), false); });
+  std::string command = std::string("SELECT count(*) FROM viewmgr.refresh_all(only_stale => ") +
+                        (only_stale ? "true" : "false") + ")";
+  std::optional<std::string> id;
+  try {
+    id = call_in_database(
+        database, "SELECT cron.schedule_in_database($1, $2, $3, $4, $5)",
+        {job_name.value_or(default_job_name()), schedule, command, here, user});
+  } catch (PgError& error) {
+    explain_cron_failure(error, database);
+  }
+  return id.has_value() ? std::stoll(*id) : 0;
+}
+
+bool unschedule_refresh(const std::optional<std::string>& job_name) {
+  std::string database = cron_database();
+  std::string name = job_name.value_or(default_job_name());
+  // Only the caller's own job of that name: pg_cron names are unique per user.
+  std::optional<std::string> found;
+  try {
+    found = call_in_database(
+        database,
+        "SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = $1 AND username = current_user "
+        "UNION ALL SELECT false LIMIT 1",
+        {name});
+  } catch (PgError& error) {
+    explain_cron_failure(error, database);
+  }
+  return found == std::optional<std::string>("t");
+}
+
+}  // namespace viewmgr::pg
+
+extern "C" PGDLLEXPORT void viewmgr_remote_call_main(Datum main_arg);
+
+extern "C" void viewmgr_remote_call_main(Datum main_arg) {
+  using namespace viewmgr::pg;
+  pqsignal(SIGTERM, die);
+  BackgroundWorkerUnblockSignals();
+  dsm_segment* segment = dsm_attach(DatumGetUInt32(main_arg));
+  if (segment == nullptr) proc_exit(1);
+  auto* call = static_cast<RemoteCall*>(dsm_segment_address(segment));
+  connect_worker(call->database, call->login_role, call->current_role);
+  try {
+    pg_call([] {
+      SetCurrentStatementStartTimestamp();
+      StartTransactionCommand();
+      PushActiveSnapshot(GetTransactionSnapshot());
+    });
+    SpiConnection spi;
+    std::vector<viewmgr::pg::Param> args;  // not PostgreSQL's Param node
+    for (int i = 0; i < call->nparams; i++) args.push_back({std::string(call->params[i])});
+    QueryResult r = spi_query(call->sql, args);
+    Value value = r.rows.empty() ? Value{} : r.rows[0].at(0);
+    spi.finish();
+    pg_call([] {
+      PopActiveSnapshot();
+      CommitTransactionCommand();
+    });
+    call->result_null = !value.has_value();
+    if (value.has_value()) copy_text(call->result, sizeof call->result, *value);
+    call->ok = true;
+  } catch (PgError& error) {
+    ErrorData* data = error.data();
+    call->sqlerrcode = data->sqlerrcode;
+    copy_text(call->message, sizeof call->message, data->message ? data->message : "");
+    copy_text(call->detail, sizeof call->detail, data->detail ? data->detail : "");
+    copy_text(call->hint, sizeof call->hint, data->hint ? data->hint : "");
+    AbortCurrentTransaction();
+  } catch (...) {
+    call->sqlerrcode = ERRCODE_INTERNAL_ERROR;
+    copy_text(call->message, sizeof call->message, "pg_viewmgr: unexpected error in the cron call");
+  }
+  dsm_detach(segment);
+  proc_exit(0);
+}
