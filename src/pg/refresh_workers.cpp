@@ -151,6 +151,12 @@ std::optional<std::vector<RefreshDone>> run_schedule_in_workers(
         d.detail = slot.detail;
         schedule.finish(finished, d.outcome, d.detail);
         progress = true;
+        if (setting_progress_notices) {
+          std::string line = std::string(slot.display) + ": " + refresh_outcome_name(d.outcome) +
+                             (d.detail.empty() ? "" : " (" + d.detail + ")");
+          const char* text = line.c_str();
+          pg_call([&] { ereport(NOTICE, (errmsg_internal("%s", text))); });
+        }
       }
       if (alive[w]) {
         pid_t pid;
