@@ -1,5 +1,6 @@
 -- pg_viewmgr demo: a small shop schema, its reporting views declared in any order, built by
--- one sync(), then drift detected and repaired.
+-- one sync(), drift detected and repaired, a rebuild, then refreshes that skip what is not
+-- stale, with status and history.
 \set ON_ERROR_STOP on
 \pset footer off
 SET client_min_messages = warning;
@@ -73,12 +74,23 @@ SELECT viewmgr.register('customer_revenue',
 SELECT view_name, state FROM viewmgr.status;
 
 \echo
-\echo '== 9. Refresh the materialized view and read it'
-REFRESH MATERIALIZED VIEW CONCURRENTLY shop.country_revenue;
+\echo '== 9. Refreshing: only what is stale'
+SELECT * FROM viewmgr.refresh_all();
+\echo '-- nothing changed since: nothing to do'
+SELECT view_name, action, detail FROM viewmgr.refresh_all();
+\echo '-- new orders make the revenue views stale'
+INSERT INTO orders VALUES (5001, 7, 99.50, now());
+SELECT view_name, kind, state FROM viewmgr.status;
+SELECT view_name, action, detail FROM viewmgr.refresh_all();
 SELECT * FROM shop.country_revenue ORDER BY country;
 
 \echo
-\echo '== 10. The dependency graph (Graphviz DOT)'
+\echo '== 10. What ran, and when'
+SELECT view_name, operation, outcome, detail FROM viewmgr.history ORDER BY id;
+SELECT view_name, state, last_refreshed_at IS NOT NULL AS refreshed, last_error FROM viewmgr.status;
+
+\echo
+\echo '== 11. The dependency graph (Graphviz DOT)'
 \pset format unaligned
 \pset tuples_only on
 SELECT viewmgr.graph();

@@ -357,6 +357,8 @@ class Builder {
   // hand-made indexes and the like are put back from it.
   void build(NodeId node, Action action, const SavedRelation* saved) {
     ManagedView& view = managed_.view(node);
+    started_ = clock_now();
+    operation_ = action == Action::kCreated ? "create" : action == Action::kRebuilt ? "rebuild" : "replace";
     auto live = live_relation(view.name);
     ScopedOwner as_owner(owner_of(view, saved, live), view.display_name);
     if (!live.has_value()) {
@@ -417,6 +419,11 @@ class Builder {
     record(view, live->oid);
   }
 
+  // Recreated views pg_viewmgr does not manage are in the history too.
+  void record_unmanaged_rebuild(const std::string& display_name, const std::string& started) {
+    history_.add(display_name, "rebuild", started, "succeeded", std::string("unmanaged dependent"));
+  }
+
   // A materialized view built side by side: under a temporary name, with its data and
   // indexes, while the old one is still there for readers.
   struct Prebuilt {
@@ -427,6 +434,7 @@ class Builder {
 
   Prebuilt prebuild(NodeId node, const SavedRelation* saved) {
     ManagedView& view = managed_.view(node);
+    started_ = clock_now();
     ScopedOwner as_owner(owner_of(view, saved, std::nullopt), view.display_name);
     view.reads = managed_.resolve(parse_definition(view.definition).reads, view.search_path);
     Prebuilt pre;
@@ -476,6 +484,7 @@ class Builder {
   // renames, so the exclusive lock of the swap is short.
   void swap_in(NodeId node, const Prebuilt& pre, const SavedRelation* saved) {
     ManagedView& view = managed_.view(node);
+    operation_ = "rebuild";
     ScopedOwner as_owner(owner_of(view, saved, std::nullopt), view.display_name);
     spi_execute("ALTER MATERIALIZED VIEW " + pre.temporary.display() + " RENAME TO " +
                 quote_ident(view.name.name));
@@ -571,7 +580,9 @@ class Builder {
     view.built_rule_xmin = rule_xmin(relid);
     view.built_view_options = view.view_options;
     recorder_.record(view);
+    history_.add(view.display_name, operation_, started_, "succeeded", std::nullopt);
   }
+
 
 
  private:
@@ -636,6 +647,9 @@ class Builder {
 
   ManagedViews& managed_;
   BuildRecorder recorder_;
+  HistoryWriter history_;
+  std::string started_;
+  const char* operation_ = "create";
 };
 
 // Runs a rebuild plan without losing anything: every view that depends on what is dropped,
@@ -710,9 +724,13 @@ class Rebuild {
         } else if (step.managed.has_value()) {
           builder.build(*step.managed, step.action, before);
         } else {
-          ScopedOwner as_owner(before->owner, before->display_name);
-          spi_execute(recreate_sql(*before));
-          restore_properties(*before, RestoreOptions{});
+          std::string started = clock_now();
+          {
+            ScopedOwner as_owner(before->owner, before->display_name);
+            spi_execute(recreate_sql(*before));
+            restore_properties(*before, RestoreOptions{});
+          }
+          builder.record_unmanaged_rebuild(step.display_name, started);
         }
       } catch (PgError& error) {
         prefix_message(error, "cannot build " + step.display_name);

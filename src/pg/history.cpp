@@ -1,7 +1,12 @@
 #include "pg/history.hpp"
 
+#include "pg/boundary.hpp"
 #include "pg/scopes.hpp"
 #include "pg/settings.hpp"
+
+extern "C" {
+#include "utils/timestamp.h"
+}
 
 namespace viewmgr::pg {
 
@@ -23,7 +28,8 @@ void HistoryWriter::add(const std::string& view_name, const char* operation,
 }
 
 std::string clock_now() {
-  return *spi_query("SELECT pg_catalog.clock_timestamp()::text").rows.at(0).at(0);
+  // Formatted in this session's DateStyle, which reads it back the same way.
+  return std::string(pg_call([] { return timestamptz_to_str(GetCurrentTimestamp()); }));
 }
 
 uint64 purge_history(const std::optional<std::string>& older_than) {

@@ -244,13 +244,16 @@ Datum unregister_view(FunctionCallInfo fcinfo) {
       to_drop.emplace_back(n, relid);
     }
     // Dependents first.
+    HistoryWriter history;
     std::vector<DependencyGraph::Step> order = graph.build_order();
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
       for (const auto& [n, relid] : to_drop) {
         if (n != it->node) continue;
         char relkind = pg_call([&] { return get_rel_relkind(relid); });
+        std::string started = clock_now();
         spi_execute(std::string(relkind == RELKIND_MATVIEW ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") +
                     graph.name(n));
+        history.add(graph.name(n), "drop", started, "succeeded", std::string("unregistered"));
       }
     }
   }
