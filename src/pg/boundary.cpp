@@ -28,6 +28,21 @@ void prefix_message(PgError& error, const std::string& prefix) {
   });
 }
 
+void raise_as_pg_error(const viewmgr::Error& error) {
+  const std::string& code = error.sqlstate();
+  const char* message = error.what();
+  const char* detail = error.detail().empty() ? nullptr : error.detail().c_str();
+  const char* hint = error.hint().empty() ? nullptr : error.hint().c_str();
+  int sqlstate = code.size() == 5 ? MAKE_SQLSTATE(code[0], code[1], code[2], code[3], code[4])
+                                  : ERRCODE_INTERNAL_ERROR;
+  pg_call([&] {
+    ereport(ERROR, (errcode(sqlstate), errmsg_internal("%s", message),
+                    detail != nullptr ? errdetail_internal("%s", detail) : 0,
+                    hint != nullptr ? errhint("%s", hint) : 0));
+  });
+  pg_unreachable();
+}
+
 char* pstrdup_in(MemoryContext context, const std::string& text) {
   return pg_call([&] { return MemoryContextStrdup(context, text.c_str()); });
 }

@@ -10,7 +10,12 @@
 #pragma once
 #include "pg/postgres.hpp"
 
+extern "C" {
+#include "utils/resowner.h"
+}
+
 #include <exception>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -69,6 +74,38 @@ auto pg_call(Fn&& fn) -> decltype(fn()) {
   }
 }
 #pragma GCC diagnostic pop
+
+// Runs `fn` in a subtransaction. On a PostgreSQL error the subtransaction is rolled back,
+// with everything it did, and the error is returned; otherwise its work joins the caller's
+// transaction. The one way pg_viewmgr carries on after an ERROR (PostgreSQL's state is only
+// sound again once the subtransaction is rolled back). Other exceptions propagate.
+template <typename Fn>
+std::optional<PgError> in_subtransaction(Fn&& fn) {
+  MemoryContext context = CurrentMemoryContext;
+  ResourceOwner owner = CurrentResourceOwner;
+  pg_call([] { BeginInternalSubTransaction(nullptr); });
+  std::optional<PgError> failure;
+  try {
+    fn();
+    pg_call([] { ReleaseCurrentSubTransaction(); });
+  } catch (PgError& error) {
+    pg_call([] { RollbackAndReleaseCurrentSubTransaction(); });
+    failure = error;
+  } catch (...) {
+    // Not a PostgreSQL error, but the subtransaction must still end before it propagates.
+    pg_call([] { RollbackAndReleaseCurrentSubTransaction(); });
+    MemoryContextSwitchTo(context);
+    CurrentResourceOwner = owner;
+    throw;
+  }
+  MemoryContextSwitchTo(context);
+  CurrentResourceOwner = owner;
+  return failure;
+}
+
+// Raises a pg_viewmgr error as a real PostgreSQL ERROR (caught at once as PgError), for code
+// whose callers handle PostgreSQL errors only.
+[[noreturn]] void raise_as_pg_error(const viewmgr::Error& error);
 
 // Runs an entry point's body and turns any exception into a PostgreSQL ERROR.
 Datum run_sql_function(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo));

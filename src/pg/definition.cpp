@@ -258,21 +258,10 @@ AnalyzedDefinition analyze_definition(const std::string& query_text,
 
 std::optional<AnalyzedDefinition> try_analyze_definition(
     const std::string& query_text, const std::vector<std::string>& search_path) {
-  MemoryContext caller_context = CurrentMemoryContext;
-  ResourceOwner caller_owner = CurrentResourceOwner;
-  pg_call([] { BeginInternalSubTransaction(nullptr); });
-  try {
-    AnalyzedDefinition analyzed = analyze_definition(query_text, search_path);
-    pg_call([] { ReleaseCurrentSubTransaction(); });
-    MemoryContextSwitchTo(caller_context);
-    CurrentResourceOwner = caller_owner;
-    return analyzed;
-  } catch (const PgError&) {
-    pg_call([] { RollbackAndReleaseCurrentSubTransaction(); });
-    MemoryContextSwitchTo(caller_context);
-    CurrentResourceOwner = caller_owner;
-    return std::nullopt;
-  }
+  std::optional<AnalyzedDefinition> analyzed;
+  auto failure = in_subtransaction([&] { analyzed = analyze_definition(query_text, search_path); });
+  if (failure.has_value()) return std::nullopt;
+  return analyzed;
 }
 
 namespace {

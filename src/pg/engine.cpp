@@ -231,6 +231,20 @@ bool has_index_definition(const std::vector<LiveIndex>& live, const std::string&
                      [&](const LiveIndex& index) { return index.definition == definition; });
 }
 
+// Records on `view` that `relid` is now what it was built as: the registered definition's
+// canonical form becomes the live one, with fingerprints and what the fast drift check needs.
+void mark_built(ManagedView& view, Oid relid) {
+  std::string canonical = live_canonical_definition(relid);
+  view.canonical_definition = canonical;
+  view.built_viewdef = canonical;
+  BuildSpec spec = view.spec();
+  view.built_definition_fingerprint = definition_fingerprint(spec);
+  view.built_fingerprint = fingerprint(spec);
+  view.built_relid = relid;
+  view.built_rule_xmin = rule_xmin(relid);
+  view.built_view_options = view.view_options;
+}
+
 // Why the live object differs from what was last built, or empty.
 std::string definition_drift(const ManagedView& view, const LiveRelation& live) {
   if (!view.built_viewdef.has_value()) return {};
@@ -570,15 +584,7 @@ class Builder {
   }
 
   void record(ManagedView& view, Oid relid) {
-    std::string canonical = live_canonical_definition(relid);
-    view.canonical_definition = canonical;
-    view.built_viewdef = canonical;
-    BuildSpec spec = view.spec();
-    view.built_definition_fingerprint = definition_fingerprint(spec);
-    view.built_fingerprint = fingerprint(spec);
-    view.built_relid = relid;
-    view.built_rule_xmin = rule_xmin(relid);
-    view.built_view_options = view.view_options;
+    mark_built(view, relid);
     recorder_.record(view);
     history_.add(view.display_name, operation_, started_, "succeeded", std::nullopt);
   }
@@ -913,15 +919,7 @@ int adopt_views(ManagedViews& managed, const std::vector<Oid>& relids) {
       view.built_indexes.push_back(index.definition);
     }
     view.owner = live.owner;
-    std::string canonical = live_canonical_definition(relid);
-    view.canonical_definition = canonical;
-    view.built_viewdef = canonical;
-    BuildSpec spec = view.spec();
-    view.built_definition_fingerprint = definition_fingerprint(spec);
-    view.built_fingerprint = fingerprint(spec);
-    view.built_relid = relid;
-    view.built_rule_xmin = rule_xmin(relid);
-    view.built_view_options = view.view_options;
+    mark_built(view, relid);
     save_registration(view);
     recorder.record(view);
     managed.put(view);

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/snapshot_text.hpp"
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
 #include "pg/change_tracking.hpp"
@@ -124,6 +125,11 @@ std::string pin_snapshot() {
   std::string text =
       *spi_query("SELECT pg_catalog.pg_current_snapshot()::text", {}, true).rows.at(0).at(0);
   pg_call([] { PopActiveSnapshot(); });
+  // A snapshot leaves out its own transaction, which it sees in full so far. But this
+  // transaction is logged once per table, so a write it makes after this point would look
+  // seen too: count the own transaction as not yet visible (a false "stale" at worst).
+  FullTransactionId own = pg_call([] { return GetTopFullTransactionIdIfAny(); });
+  if (FullTransactionIdIsValid(own)) text = snapshot_with_in_progress(text, U64FromFullTransactionId(own));
   return text;
 }
 
@@ -145,7 +151,23 @@ std::optional<std::string> record_refresh_state(const QualifiedName& name,
   return done.rows[0][0];
 }
 
+namespace {
+RefreshDone refresh_one_unchecked(const RefreshTarget& target, WhenBusy when_busy,
+                                  HistoryWriter& history);
+}  // namespace
+
 RefreshDone refresh_one(const RefreshTarget& target, WhenBusy when_busy, HistoryWriter& history) {
+  try {
+    return refresh_one_unchecked(target, when_busy, history);
+  } catch (const Error& error) {
+    raise_as_pg_error(error);  // callers handle PostgreSQL errors: one kind of failure
+  }
+}
+
+namespace {
+
+RefreshDone refresh_one_unchecked(const RefreshTarget& target, WhenBusy when_busy,
+                                  HistoryWriter& history) {
   std::string started = clock_now();
   std::vector<Param> lock_args = {{std::to_string(kRefreshLockClass), INT4OID},
                                   {std::to_string(static_cast<int32>(target.relid)), INT4OID}};
@@ -182,10 +204,12 @@ RefreshDone refresh_one(const RefreshTarget& target, WhenBusy when_busy, History
   return {RefreshOutcome::kRefreshed, duration, detail};
 }
 
+}  // namespace
+
 RefreshDone record_refresh_failure(const RefreshTarget& target, const std::string& started_at,
-                                   PgError& error, HistoryWriter& history) {
-  std::string message = error.what();
-  if (error.sqlerrcode() == ERRCODE_LOCK_NOT_AVAILABLE || error.sqlerrcode() == ERRCODE_QUERY_CANCELED) {
+                                   const RefreshFailure& failure, HistoryWriter& history) {
+  const std::string& message = failure.message;
+  if (failure.sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE || failure.sqlerrcode == ERRCODE_QUERY_CANCELED) {
     // lock_timeout: this view waits for the next run; the others go on.
     std::string detail = "lock not available within viewmgr.lock_timeout";
     history.add(target.display_name, "refresh", started_at, "skipped", detail);
@@ -290,10 +314,7 @@ void MatviewSet::ensure_tracking() {
     }
     // As the caller: only where it may create triggers. In a subtransaction, so a table it
     // may not touch just stays untracked (and its views always count as stale).
-    MemoryContext context = CurrentMemoryContext;
-    ResourceOwner owner = CurrentResourceOwner;
-    pg_call([] { BeginInternalSubTransaction(nullptr); });
-    try {
+    auto failure = in_subtransaction([&] {
       spi_execute(std::string("CREATE TRIGGER ") + kTrackingTrigger +
                   " AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON " + name_of(relid) +
                   " FOR EACH STATEMENT EXECUTE FUNCTION viewmgr.track_change()");
@@ -306,13 +327,8 @@ void MatviewSet::ensure_tracking() {
         ObjectAddressSet(extension, ExtensionRelationId, get_extension_oid("pg_viewmgr", false));
         recordDependencyOn(&trigger, &extension, DEPENDENCY_AUTO);
       });
-      pg_call([] { ReleaseCurrentSubTransaction(); });
-    } catch (PgError&) {
-      pg_call([] { RollbackAndReleaseCurrentSubTransaction(); });
-      still_untracked.push_back(relid);
-    }
-    MemoryContextSwitchTo(context);
-    CurrentResourceOwner = owner;
+    });
+    if (failure.has_value()) still_untracked.push_back(relid);
   }
   untracked_ = std::move(still_untracked);
 }
@@ -461,19 +477,9 @@ std::vector<RefreshDone> run_schedule_here(const MatviewSet& set, RefreshSchedul
     target.concurrently = concurrently;
     target.reason = reasons.at(*node);
     std::string started = clock_now();
-    MemoryContext context = CurrentMemoryContext;
-    ResourceOwner owner = CurrentResourceOwner;
-    pg_call([] { BeginInternalSubTransaction(nullptr); });
-    try {
-      done[*node] = refresh_one(target, WhenBusy::kSkip, history);
-      pg_call([] { ReleaseCurrentSubTransaction(); });
-      MemoryContextSwitchTo(context);
-      CurrentResourceOwner = owner;
-    } catch (PgError& error) {
-      pg_call([] { RollbackAndReleaseCurrentSubTransaction(); });
-      MemoryContextSwitchTo(context);
-      CurrentResourceOwner = owner;
-      done[*node] = record_refresh_failure(target, started, error, history);
+    auto failure = in_subtransaction([&] { done[*node] = refresh_one(target, WhenBusy::kSkip, history); });
+    if (failure.has_value()) {
+      done[*node] = record_refresh_failure(target, started, RefreshFailure(*failure), history);
     }
     schedule.finish(*node, done[*node].outcome, done[*node].detail);
     if (setting_progress_notices) {
@@ -488,7 +494,7 @@ std::vector<RefreshDone> run_schedule_here(const MatviewSet& set, RefreshSchedul
 std::vector<Oid> views_being_refreshed() {
   QueryResult rows = spi_query(
       "SELECT objid FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted "
-      "AND classid = $1 AND objsubid = 2 AND database = "
+      "AND pid <> pg_catalog.pg_backend_pid() AND classid = $1 AND objsubid = 2 AND database = "
       "(SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())",
       {{std::to_string(kRefreshLockClass), OIDOID}});
   std::vector<Oid> out;

@@ -60,9 +60,18 @@ std::optional<std::string> record_refresh_state(const QualifiedName& name,
 // REFRESH fails (the caller rolls back and calls record_refresh_failure).
 RefreshDone refresh_one(const RefreshTarget& target, WhenBusy when_busy, HistoryWriter& history);
 
+// A refresh's error, copied out of PostgreSQL's error data (which its transaction's abort
+// frees).
+struct RefreshFailure {
+  int sqlerrcode;
+  std::string message;
+  explicit RefreshFailure(const PgError& error)
+      : sqlerrcode(error.sqlerrcode()), message(error.what()) {}
+};
+
 // Records a failed (or, for a lock timeout, skipped) refresh after its rollback.
 RefreshDone record_refresh_failure(const RefreshTarget& target, const std::string& started_at,
-                                   PgError& error, HistoryWriter& history);
+                                   const RefreshFailure& failure, HistoryWriter& history);
 
 // Managed materialized views that exist, what each reads (tables, through any depth of plain
 // views, and other materialized views), and the graph among them.
@@ -114,7 +123,7 @@ std::vector<RefreshDone> run_schedule_here(const MatviewSet& set, RefreshSchedul
                                            std::optional<bool> concurrently,
                                            const std::vector<std::string>& reasons);
 
-// Materialized views (relids) whose refresh lock some session holds right now.
+// Materialized views (relids) whose refresh lock another session holds right now.
 std::vector<Oid> views_being_refreshed();
 
 }  // namespace viewmgr::pg

@@ -245,6 +245,7 @@ void refresh_task(SharedRun* run, int index) {
       CommitTransactionCommand();
     });
   } catch (PgError& error) {
+    RefreshFailure failure(error);  // before the abort frees the error data
     pg_call([] { AbortCurrentTransaction(); });
     try {
       pg_call([] {
@@ -253,7 +254,7 @@ void refresh_task(SharedRun* run, int index) {
       });
       SpiConnection spi;
       HistoryWriter history;
-      result = record_refresh_failure(target, started, error, history);
+      result = record_refresh_failure(target, started, failure, history);
       spi.finish();
       pg_call([] {
         PopActiveSnapshot();
@@ -261,8 +262,12 @@ void refresh_task(SharedRun* run, int index) {
       });
     } catch (PgError&) {
       pg_call([] { AbortCurrentTransaction(); });
-      result = {RefreshOutcome::kFailed, std::nullopt, error.what()};
+      result = {RefreshOutcome::kFailed, std::nullopt, failure.message};
     }
+  } catch (const std::exception& error) {
+    // Not from PostgreSQL: the view fails, the worker goes on.
+    pg_call([] { AbortCurrentTransaction(); });
+    result = {RefreshOutcome::kFailed, std::nullopt, error.what()};
   }
   pgstat_report_activity(STATE_IDLE, nullptr);
   slot.outcome = static_cast<int>(result.outcome);

@@ -174,20 +174,14 @@ void apply_grants(std::vector<Grant> grants, const std::string& owner) {
       }
       // Restoring a grant that existed, as the role that made it: a subtransaction, so a
       // grant whose grantor does not hold the grant option yet can wait for the next pass.
-      MemoryContext context = CurrentMemoryContext;
-      ResourceOwner resowner = CurrentResourceOwner;
-      pg_call([] { BeginInternalSubTransaction(nullptr); });
-      try {
+      auto failure = in_subtransaction([&] {
         ScopedRole as_grantor(grant.grantor);
         spi_execute(grant.statement);
-        pg_call([] { ReleaseCurrentSubTransaction(); });
-      } catch (PgError& error) {
-        pg_call([] { RollbackAndReleaseCurrentSubTransaction(); });
+      });
+      if (failure.has_value()) {
         waiting.push_back(grant);
-        last_error = error;
+        last_error = failure;
       }
-      MemoryContextSwitchTo(context);
-      CurrentResourceOwner = resowner;
     }
     if (waiting.size() == grants.size()) throw *last_error;  // no progress
     grants = std::move(waiting);
