@@ -293,6 +293,8 @@ void worker_loop(SharedRun* run, int index) {
     }
     (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000L,
                     PG_WAIT_EXTENSION);
+    // Outside pg_call on purpose: no C++ object lives in these frames, and in a background
+    // worker an interrupt's ERROR becomes FATAL, which ends the process.
     CHECK_FOR_INTERRUPTS();
   }
 }
