@@ -104,10 +104,13 @@ CREATE TABLE viewmgr.refresh_state (
 REVOKE ALL ON viewmgr.refresh_state FROM PUBLIC;
 GRANT SELECT ON viewmgr.refresh_state TO PUBLIC;
 
+-- The one function without a pinned search_path, on purpose: it runs on every write to a
+-- tracked table, resolves no name through search_path (it appends to viewmgr.source_change
+-- by oid from C, no SQL), and a SET clause would make PostgreSQL save and restore settings
+-- around every call, which costs writers more than the tracking itself.
 CREATE FUNCTION viewmgr.track_change()
 RETURNS trigger
 LANGUAGE C
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'viewmgr_track_change';
 
 -- Every function pins search_path. Functions that resolve user-written names take the

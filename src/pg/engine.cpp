@@ -672,19 +672,26 @@ class Rebuild {
                         planned.reason, std::nullopt});
     }
     std::vector<Oid> roots = extra_roots;
+    std::vector<Oid> dropped;
     for (NodeId node : plan.drops) {
       Oid oid = relation_oid(managed_.views()[node].name);
       if (!OidIsValid(oid)) continue;
       roots.push_back(oid);
-      saved_.emplace(managed_.graph().name(node), save_relation(oid));
+      dropped.push_back(oid);
     }
     DependentViews dependents = dependent_view_closure(roots);
+    std::vector<Oid> to_save = dropped;
+    to_save.insert(to_save.end(), dependents.views.begin(), dependents.views.end());
+    std::vector<SavedRelation> saved_all = save_relations(to_save);
     std::map<Oid, std::string> names;
-    for (Oid oid : dependents.views) {
-      SavedRelation saved = save_relation(oid);
-      names[oid] = saved.display_name;
-      add_dependent(saved);
-      saved_.emplace(saved.display_name, std::move(saved));
+    for (std::size_t i = 0; i < saved_all.size(); i++) {
+      SavedRelation& saved = saved_all[i];
+      if (i >= dropped.size()) {
+        names[saved.oid] = saved.display_name;
+        add_dependent(saved);
+      }
+      std::string key = saved.display_name;
+      saved_.emplace(key, std::move(saved));
     }
     order_steps(dependents, names);
   }

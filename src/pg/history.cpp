@@ -10,21 +10,19 @@ extern "C" {
 
 namespace viewmgr::pg {
 
-HistoryWriter::HistoryWriter() {
-  ScopedRegistryWriter writer;
-  insert_ = std::make_unique<PreparedStatement>(
-      "INSERT INTO viewmgr.history (view_name, operation, started_at, finished_at, outcome, "
-      "detail) VALUES ($1, $2, $3, pg_catalog.clock_timestamp(), $4, $5)",
-      std::vector<Oid>{TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID});
-}
-
-HistoryWriter::~HistoryWriter() = default;
-
 void HistoryWriter::add(const std::string& view_name, const char* operation,
                         const std::string& started_at, const char* outcome,
                         const std::optional<std::string>& detail) {
+  static std::unique_ptr<PreparedStatement> insert;
   ScopedRegistryWriter writer;
-  insert_->execute({view_name, std::string(operation), started_at, std::string(outcome), detail});
+  if (!insert) {
+    insert = std::make_unique<PreparedStatement>(
+        "INSERT INTO viewmgr.history (view_name, operation, started_at, finished_at, outcome, "
+        "detail) VALUES ($1, $2, $3, pg_catalog.clock_timestamp(), $4, $5)",
+        std::vector<Oid>{TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID},
+        PreparedStatement::Lifetime::kBackend);
+  }
+  insert->execute({view_name, std::string(operation), started_at, std::string(outcome), detail});
 }
 
 std::string clock_now() {

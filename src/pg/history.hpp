@@ -10,18 +10,13 @@
 
 namespace viewmgr::pg {
 
-// Appends history rows; planned once for the many rows of one call.
+// Appends history rows (the insert is planned once per backend).
 class HistoryWriter {
  public:
-  HistoryWriter();
-  ~HistoryWriter();
   // `started_at` is a timestamptz in text form (clock_timestamp() when the step began);
   // finished_at is now.
   void add(const std::string& view_name, const char* operation, const std::string& started_at,
            const char* outcome, const std::optional<std::string>& detail);
-
- private:
-  std::unique_ptr<PreparedStatement> insert_;
 };
 
 // The current clock_timestamp() as text, for started_at.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 
 #include "core/error.hpp"
 #include "core/snapshot_text.hpp"
@@ -136,17 +137,21 @@ std::string pin_snapshot() {
 std::optional<std::string> record_refresh_state(const QualifiedName& name,
                                                 const std::string& snapshot,
                                                 const std::string& started_at) {
+  static std::unique_ptr<PreparedStatement> record;  // once per view and refresh: planned once
   ScopedRegistryWriter writer;
-  QueryResult done = spi_query(
-      "WITH state AS ("
-      "  INSERT INTO viewmgr.refresh_state AS s (schema_name, relation_name, snapshot, refreshed_at) "
-      "  VALUES ($1, $2, $3::pg_catalog.pg_snapshot, pg_catalog.now()) "
-      "  ON CONFLICT (schema_name, relation_name) DO UPDATE "
-      "  SET snapshot = EXCLUDED.snapshot, refreshed_at = EXCLUDED.refreshed_at) "
-      "UPDATE viewmgr.managed_view SET last_refreshed_at = pg_catalog.now(), "
-      "  last_refresh_duration = pg_catalog.clock_timestamp() - $4::timestamptz, last_error = NULL "
-      "WHERE schema_name = $1 AND relation_name = $2 RETURNING last_refresh_duration::text",
-      {{name.schema}, {name.name}, {snapshot}, {started_at}});
+  if (!record) {
+    record = std::make_unique<PreparedStatement>(
+        "WITH state AS ("
+        "  INSERT INTO viewmgr.refresh_state AS s (schema_name, relation_name, snapshot, refreshed_at) "
+        "  VALUES ($1, $2, $3::pg_catalog.pg_snapshot, pg_catalog.now()) "
+        "  ON CONFLICT (schema_name, relation_name) DO UPDATE "
+        "  SET snapshot = EXCLUDED.snapshot, refreshed_at = EXCLUDED.refreshed_at) "
+        "UPDATE viewmgr.managed_view SET last_refreshed_at = pg_catalog.now(), "
+        "  last_refresh_duration = pg_catalog.clock_timestamp() - $4::timestamptz, last_error = NULL "
+        "WHERE schema_name = $1 AND relation_name = $2 RETURNING last_refresh_duration::text",
+        std::vector<Oid>{TEXTOID, TEXTOID, TEXTOID, TEXTOID}, PreparedStatement::Lifetime::kBackend);
+  }
+  QueryResult done = record->execute({name.schema, name.name, snapshot, started_at});
   if (done.rows.empty()) return std::nullopt;
   return done.rows[0][0];
 }

@@ -50,7 +50,7 @@ struct WorkerSlot {
   int finished;   // a task whose outcome the leader has not collected yet, else kIdle
 };
 
-struct SharedRun {
+struct RefreshRunData {
   slock_t mutex;
   Oid database;
   Oid login_role;    // the session user: background workers must connect as a login role
@@ -69,71 +69,69 @@ void copy_text(char* dst, std::size_t size, const std::string& src) {
   dst[n] = '\0';
 }
 
-// Stops the workers if the leader leaves early (error, cancel): they would otherwise go on
-// refreshing for a caller that is gone.
-class WorkerPool {
- public:
-  ~WorkerPool() {
-    if (std::uncaught_exceptions() > 0) {
-      for (auto* handle : handles_) TerminateBackgroundWorker(handle);
-    }
-  }
-  std::vector<BackgroundWorkerHandle*> handles_;
-};
-
 }  // namespace
 
-std::optional<std::vector<RefreshDone>> run_schedule_in_workers(
-    const MatviewSet& set, RefreshSchedule& schedule, std::optional<bool> concurrently,
-    const std::vector<std::string>& reasons, int parallel) {
+struct RefreshRun : RefreshRunData {};
+
+RefreshWorkers::RefreshWorkers(const MatviewSet& set, int parallel) : set_(set) {
   const int ntasks = static_cast<int>(set.graph().size());
-  const int nworkers = std::min({parallel, kMaxWorkers, std::max(ntasks, 1)});
-  Size size = offsetof(SharedRun, tasks) + sizeof(TaskSlot) * std::max(ntasks, 1);
-  dsm_segment* segment = pg_call([&] { return dsm_create(size, 0); });
-  auto* run = static_cast<SharedRun*>(dsm_segment_address(segment));
-  std::memset(run, 0, size);
-  SpinLockInit(&run->mutex);
-  run->database = MyDatabaseId;
-  run->login_role = GetSessionUserId();
-  run->current_role = GetUserId();
-  run->leader = MyProc;
-  run->lock_timeout_ms = setting_lock_timeout_ms;
-  run->ntasks = ntasks;
+  if (ntasks == 0) return;
+  const int nworkers = std::min({parallel, kMaxWorkers, ntasks});
+  Size size = offsetof(RefreshRunData, tasks) + sizeof(TaskSlot) * ntasks;
+  segment_ = pg_call([&] { return dsm_create(size, 0); });
+  run_ = static_cast<RefreshRun*>(dsm_segment_address(segment_));
+  std::memset(run_, 0, size);
+  SpinLockInit(&run_->mutex);
+  run_->database = MyDatabaseId;
+  run_->login_role = GetSessionUserId();
+  run_->current_role = GetUserId();
+  run_->leader = MyProc;
+  run_->lock_timeout_ms = setting_lock_timeout_ms;
+  run_->ntasks = ntasks;
   for (int t = 0; t < ntasks; t++) {
     const RefreshTarget& target = set.target(t);
-    TaskSlot& slot = run->tasks[t];
+    TaskSlot& slot = run_->tasks[t];
     slot.relid = target.relid;
-    slot.concurrently = concurrently.has_value() ? (*concurrently ? 1 : 0) : -1;
+    slot.concurrently = -1;
     copy_text(slot.schema, sizeof slot.schema, target.name.schema);
     copy_text(slot.name, sizeof slot.name, target.name.name);
     copy_text(slot.display, sizeof slot.display, target.display_name);
-    copy_text(slot.reason, sizeof slot.reason, reasons.at(t));
   }
-  for (int w = 0; w < kMaxWorkers; w++) run->workers[w] = {nullptr, kIdle, kIdle};
-
-  WorkerPool pool;
-  dsm_handle handle = dsm_segment_handle(segment);
+  for (int w = 0; w < kMaxWorkers; w++) run_->workers[w] = {nullptr, kIdle, kIdle};
+  dsm_handle handle = dsm_segment_handle(segment_);
   for (int w = 0; w < nworkers; w++) {
     BackgroundWorkerHandle* worker_handle =
         start_worker("viewmgr_refresh_worker_main", "pg_viewmgr refresh worker", handle, w);
     if (worker_handle == nullptr) break;
-    pool.handles_.push_back(worker_handle);
+    handles_.push_back(worker_handle);
   }
-  if (pool.handles_.empty()) {
-    pg_call([&] { dsm_detach(segment); });
-    return std::nullopt;
-  }
-  SpinLockAcquire(&run->mutex);
-  run->nworkers = static_cast<int>(pool.handles_.size());
-  SpinLockRelease(&run->mutex);
+  run_->nworkers = static_cast<int>(handles_.size());
+}
 
+RefreshWorkers::~RefreshWorkers() {
+  if (!finished_) {
+    for (auto* handle : handles_) TerminateBackgroundWorker(handle);
+  }
+  // The segment goes when its last user detaches; no need to wait for the workers.
+  if (segment_ != nullptr && std::uncaught_exceptions() == 0) dsm_detach(segment_);
+}
+
+std::vector<RefreshDone> RefreshWorkers::run(RefreshSchedule& schedule,
+                                             std::optional<bool> concurrently,
+                                             const std::vector<std::string>& reasons) {
+  RefreshRun* run = run_;
+  const int ntasks = run->ntasks;
+  for (int t = 0; t < ntasks; t++) {
+    run->tasks[t].concurrently = concurrently.has_value() ? (*concurrently ? 1 : 0) : -1;
+    copy_text(run->tasks[t].reason, sizeof run->tasks[t].reason, reasons.at(t));
+  }
   std::vector<RefreshDone> done(ntasks);
-  std::vector<bool> alive(pool.handles_.size(), true);
+  std::vector<bool> alive(handles_.size(), true);
   for (;;) {
     pg_call([] { ResetLatch(MyLatch); });
     bool progress = false;
     // Collect outcomes, then hand out what may start.
-    for (std::size_t w = 0; w < pool.handles_.size(); w++) {
+    for (std::size_t w = 0; w < handles_.size(); w++) {
       int finished;
       int task;
       PGPROC* proc;
@@ -160,7 +158,7 @@ std::optional<std::vector<RefreshDone>> run_schedule_in_workers(
       }
       if (alive[w]) {
         pid_t pid;
-        BgwHandleStatus status = GetBackgroundWorkerPid(pool.handles_[w], &pid);
+        BgwHandleStatus status = GetBackgroundWorkerPid(handles_[w], &pid);
         if (status == BGWH_STOPPED) {
           alive[w] = false;
           if (task >= 0 && finished < 0) {
@@ -182,12 +180,11 @@ std::optional<std::vector<RefreshDone>> run_schedule_in_workers(
         }
       }
     }
-    // Views that need no worker (skipped) are settled by next_ready as it walks.
+    // Views that need no worker (skipped) are settled by the schedule as it walks.
     if (schedule.running() == 0) {
-      (void)schedule.any_ready();  // settles views that are skipped
+      (void)schedule.any_ready();
       if (schedule.done()) break;
-      if (schedule.running() == 0 &&
-          std::none_of(alive.begin(), alive.end(), [](bool a) { return a; })) {
+      if (std::none_of(alive.begin(), alive.end(), [](bool a) { return a; })) {
         throw Error(sqlstate::kInternalError, "pg_viewmgr: every refresh worker exited");
       }
     }
@@ -199,25 +196,21 @@ std::optional<std::vector<RefreshDone>> run_schedule_in_workers(
       });
     }
   }
-  // Let the workers finish and wait for them.
-  for (std::size_t w = 0; w < pool.handles_.size(); w++) {
+  for (std::size_t w = 0; w < handles_.size(); w++) {
     SpinLockAcquire(&run->mutex);
     run->workers[w].task = kExit;
     PGPROC* proc = run->workers[w].proc;
     SpinLockRelease(&run->mutex);
     if (proc != nullptr) SetLatch(&proc->procLatch);
   }
-  for (auto* worker_handle : pool.handles_) {
-    pg_call([&] { (void)WaitForBackgroundWorkerShutdown(worker_handle); });
-  }
-  pg_call([&] { dsm_detach(segment); });
+  finished_ = true;
   return done;
 }
 
 namespace {
 
 // One view, in a transaction of its own.
-void refresh_task(SharedRun* run, int index) {
+void refresh_task(RefreshRunData* run, int index) {
   TaskSlot& slot = run->tasks[index];
   RefreshTarget target;
   target.relid = slot.relid;
@@ -275,7 +268,7 @@ void refresh_task(SharedRun* run, int index) {
   copy_text(slot.detail, sizeof slot.detail, result.detail);
 }
 
-void worker_loop(SharedRun* run, int index) {
+void worker_loop(RefreshRunData* run, int index) {
   for (;;) {
     ResetLatch(MyLatch);
     SpinLockAcquire(&run->mutex);
@@ -314,7 +307,7 @@ extern "C" void viewmgr_refresh_worker_main(Datum main_arg) {
   BackgroundWorkerUnblockSignals();
   dsm_segment* segment = dsm_attach(DatumGetUInt32(main_arg));
   if (segment == nullptr) proc_exit(1);  // the leader is gone already
-  auto* run = static_cast<SharedRun*>(dsm_segment_address(segment));
+  auto* run = static_cast<RefreshRunData*>(dsm_segment_address(segment));
   // As the role that called refresh_all (like SET ROLE), not only as its login role.
   connect_worker(run->database, run->login_role, run->current_role);
   setting_lock_timeout_ms = run->lock_timeout_ms;

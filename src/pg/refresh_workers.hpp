@@ -10,12 +10,40 @@
 
 #include "pg/refresh.hpp"
 
+extern "C" {
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+}
+
 namespace viewmgr::pg {
 
-// nullopt when no worker could be started (max_worker_processes): the caller refreshes in
-// this backend instead.
-std::optional<std::vector<RefreshDone>> run_schedule_in_workers(
-    const MatviewSet& set, RefreshSchedule& schedule, std::optional<bool> concurrently,
-    const std::vector<std::string>& reasons, int parallel);
+struct RefreshRun;
+
+class RefreshWorkers {
+ public:
+  // Starts up to `parallel` workers for the views of `set` right away, so they connect while
+  // this backend works out what is stale.
+  RefreshWorkers(const MatviewSet& set, int parallel);
+  // If the run ends early (an error, a cancel), stops the workers: they would otherwise go
+  // on refreshing for a caller that is gone.
+  ~RefreshWorkers();
+  RefreshWorkers(const RefreshWorkers&) = delete;
+  RefreshWorkers& operator=(const RefreshWorkers&) = delete;
+
+  // False when no worker could be started (max_worker_processes): refresh in this backend.
+  bool started() const { return !handles_.empty(); }
+
+  // Hands out the views of `schedule` and collects their outcomes. The workers are told to
+  // exit at the end but not waited for: their results are in already.
+  std::vector<RefreshDone> run(RefreshSchedule& schedule, std::optional<bool> concurrently,
+                               const std::vector<std::string>& reasons);
+
+ private:
+  const MatviewSet& set_;
+  dsm_segment* segment_ = nullptr;
+  RefreshRun* run_ = nullptr;
+  std::vector<BackgroundWorkerHandle*> handles_;
+  bool finished_ = false;
+};
 
 }  // namespace viewmgr::pg

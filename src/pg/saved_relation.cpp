@@ -35,68 +35,90 @@ std::string strip_semicolon(std::string text) {
 
 }  // namespace
 
-SavedRelation save_relation(Oid relid) {
-  // Every query below is a single catalog read for the relation; callers save at most a few
-  // hundred relations per call.
-  std::vector<Param> args = {{oid_array({relid}), OIDARRAYOID}};
+std::vector<SavedRelation> save_relations(const std::vector<Oid>& relids) {
+  std::vector<SavedRelation> out;
+  if (relids.empty()) return out;
+  // One query per kind of property for all relations at once: a rebuild saves hundreds.
+  std::vector<Param> args = {{oid_array(relids), OIDARRAYOID}};
   QueryResult rel = spi_query(
       "SELECT c.oid, n.nspname, c.relname, c.relkind, pg_catalog.pg_get_userbyid(c.relowner), "
-      "c.relacl::text, pg_catalog.obj_description(c.oid, 'pg_class'), c.reloptions::text, "
-      "t.spcname, c.relispopulated, pg_catalog.pg_get_viewdef(c.oid) "
+      "c.relacl::text, d.description, c.reloptions::text, t.spcname, c.relispopulated, "
+      "pg_catalog.pg_get_viewdef(c.oid) "
       "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
       "LEFT JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace "
+      "LEFT JOIN pg_catalog.pg_description d ON d.objoid = c.oid "
+      "  AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0 "
       "WHERE c.oid = ANY ($1)",
       args);
-  if (rel.rows.size() != 1) {
-    throw Error(sqlstate::kUndefinedTable, "relation " + std::to_string(relid) + " does not exist");
+  std::map<Oid, std::size_t> index_of;
+  out.resize(relids.size());
+  for (std::size_t i = 0; i < relids.size(); i++) index_of[relids[i]] = i;
+  std::vector<bool> found(relids.size(), false);
+  for (const Row& r : rel.rows) {
+    std::size_t i = index_of.at(to_oid(r[0]));
+    SavedRelation& saved = out[i];
+    found[i] = true;
+    saved.oid = relids[i];
+    saved.name = {*r[1], *r[2]};
+    saved.display_name = saved.name.display();
+    saved.relkind = (*r[3])[0];
+    saved.owner = *r[4];
+    saved.acl = r[5];
+    saved.comment = r[6];
+    if (r[7].has_value()) saved.reloptions = parse_text_array(*r[7]);
+    saved.tablespace = r[8];
+    saved.populated = r[9] == Value("t");
+    saved.definition = strip_semicolon(r[10].value_or(""));
   }
-  const Row& r = rel.rows[0];
-  SavedRelation saved;
-  saved.oid = relid;
-  saved.name = {*r[1], *r[2]};
-  saved.display_name = saved.name.display();
-  saved.relkind = (*r[3])[0];
-  saved.owner = *r[4];
-  saved.acl = r[5];
-  saved.comment = r[6];
-  if (r[7].has_value()) saved.reloptions = parse_text_array(*r[7]);
-  saved.tablespace = r[8];
-  saved.populated = r[9] == Value("t");
-  saved.definition = strip_semicolon(r[10].value_or(""));
+  for (std::size_t i = 0; i < relids.size(); i++) {
+    if (!found[i]) {
+      throw Error(sqlstate::kUndefinedTable, "relation " + std::to_string(relids[i]) + " does not exist");
+    }
+  }
 
   QueryResult columns = spi_query(
-      "SELECT a.attname, a.attacl::text, pg_catalog.col_description(a.attrelid, a.attnum), "
-      "pg_catalog.pg_get_expr(d.adbin, d.adrelid) "
-      "FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d "
-      "ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+      "SELECT a.attrelid, a.attname, a.attacl::text, d.description, "
+      "pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) "
+      "FROM pg_catalog.pg_attribute a "
+      "LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
+      "LEFT JOIN pg_catalog.pg_description d ON d.objoid = a.attrelid "
+      "  AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = a.attnum "
       "WHERE a.attrelid = ANY ($1) AND a.attnum > 0 AND NOT a.attisdropped "
-      "AND (a.attacl IS NOT NULL OR d.adbin IS NOT NULL "
-      "OR pg_catalog.col_description(a.attrelid, a.attnum) IS NOT NULL) ORDER BY a.attnum",
+      "AND (a.attacl IS NOT NULL OR ad.adbin IS NOT NULL OR d.description IS NOT NULL) "
+      "ORDER BY a.attrelid, a.attnum",
       args);
-  for (const Row& c : columns.rows) saved.columns.push_back({*c[0], c[1], c[2], c[3]});
+  for (const Row& c : columns.rows) {
+    out[index_of.at(to_oid(c[0]))].columns.push_back({*c[1], c[2], c[3], c[4]});
+  }
 
   QueryResult indexes = spi_query(
-      "SELECT c.relname, pg_catalog.pg_get_indexdef(i.indexrelid), t.spcname, "
-      "pg_catalog.obj_description(i.indexrelid, 'pg_class') "
+      "SELECT i.indrelid, c.relname, pg_catalog.pg_get_indexdef(i.indexrelid), t.spcname, "
+      "d.description "
       "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
       "LEFT JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace "
-      "WHERE i.indrelid = ANY ($1) ORDER BY 1",
+      "LEFT JOIN pg_catalog.pg_description d ON d.objoid = i.indexrelid "
+      "  AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0 "
+      "WHERE i.indrelid = ANY ($1) ORDER BY 1, 2",
       args);
-  for (const Row& i : indexes.rows) saved.indexes.push_back({*i[0], *i[1], i[2], i[3]});
+  for (const Row& i : indexes.rows) {
+    out[index_of.at(to_oid(i[0]))].indexes.push_back({*i[1], *i[2], i[3], i[4]});
+  }
 
   QueryResult triggers = spi_query(
-      "SELECT pg_catalog.pg_get_triggerdef(oid) FROM pg_catalog.pg_trigger "
-      "WHERE tgrelid = ANY ($1) AND NOT tgisinternal ORDER BY tgname",
+      "SELECT tgrelid, pg_catalog.pg_get_triggerdef(oid) FROM pg_catalog.pg_trigger "
+      "WHERE tgrelid = ANY ($1) AND NOT tgisinternal ORDER BY tgrelid, tgname",
       args);
-  for (const Row& t : triggers.rows) saved.triggers.push_back(*t[0]);
+  for (const Row& t : triggers.rows) out[index_of.at(to_oid(t[0]))].triggers.push_back(*t[1]);
 
   QueryResult rules = spi_query(
-      "SELECT pg_catalog.pg_get_ruledef(oid) FROM pg_catalog.pg_rewrite "
-      "WHERE ev_class = ANY ($1) AND rulename <> '_RETURN' ORDER BY rulename",
+      "SELECT ev_class, pg_catalog.pg_get_ruledef(oid) FROM pg_catalog.pg_rewrite "
+      "WHERE ev_class = ANY ($1) AND rulename <> '_RETURN' ORDER BY ev_class, rulename",
       args);
-  for (const Row& rule : rules.rows) saved.rules.push_back(*rule[0]);
-  return saved;
+  for (const Row& rule : rules.rows) out[index_of.at(to_oid(rule[0]))].rules.push_back(*rule[1]);
+  return out;
 }
+
+SavedRelation save_relation(Oid relid) { return save_relations({relid}).at(0); }
 
 DependentViews dependent_view_closure(const std::vector<Oid>& roots) {
   DependentViews out;
@@ -193,29 +215,38 @@ void apply_grants(std::vector<Grant> grants, const std::string& owner) {
 namespace {
 
 void restore_acl(const SavedRelation& saved, Oid relid) {
-  QueryResult current = spi_query(
-      "SELECT c.relacl::text, ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
-      "  ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END "
-      "  FROM pg_catalog.aclexplode(c.relacl) a)::text "
-      "FROM pg_catalog.pg_class c WHERE c.oid = $1",
-      {{std::to_string(relid), OIDOID}});
-  Value current_acl = current.rows.at(0)[0];
-  if (current_acl == saved.acl) return;
-  // Start from nothing: the new relation may carry default privileges the old one lacked.
-  std::vector<std::string> grantees = parse_text_array(current.rows.at(0)[1].value_or("{}"));
-  grantees.push_back(quote_ident(saved.owner));
-  grantees.push_back("PUBLIC");
-  std::sort(grantees.begin(), grantees.end());
-  grantees.erase(std::unique(grantees.begin(), grantees.end()), grantees.end());
-  for (const auto& grantee : grantees) {
-    spi_execute("REVOKE ALL ON " + saved.display_name + " FROM " + grantee);
+  // What the new relation has against what the old one had, both with PostgreSQL's default
+  // (the owner's implicit privileges) in place of NULL: only the difference is granted or
+  // revoked, usually nothing or a few grants.
+  QueryResult diff = spi_query(
+      "WITH have AS (SELECT * FROM pg_catalog.aclexplode(COALESCE("
+      "    (SELECT relacl FROM pg_catalog.pg_class WHERE oid = $1), "
+      "    pg_catalog.acldefault('r', (SELECT relowner FROM pg_catalog.pg_class WHERE oid = $1))))), "
+      "want AS (SELECT * FROM pg_catalog.aclexplode(COALESCE($2::pg_catalog.aclitem[], "
+      "    pg_catalog.acldefault('r', (SELECT relowner FROM pg_catalog.pg_class WHERE oid = $1))))) "
+      "SELECT 'revoke', NULL, pg_catalog.format('REVOKE %s ON %s FROM %s', h.privilege_type, $3, "
+      "  CASE WHEN h.grantee = 0 THEN 'PUBLIC' "
+      "       ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(h.grantee)) END) "
+      "FROM have h WHERE NOT EXISTS (SELECT 1 FROM want w WHERE (w.grantor, w.grantee, "
+      "  w.privilege_type, w.is_grantable) = (h.grantor, h.grantee, h.privilege_type, h.is_grantable)) "
+      "UNION ALL "
+      "SELECT 'grant', pg_catalog.pg_get_userbyid(w.grantor), "
+      "  pg_catalog.format('GRANT %s ON %s TO %s%s', w.privilege_type, $3, "
+      "  CASE WHEN w.grantee = 0 THEN 'PUBLIC' "
+      "       ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(w.grantee)) END, "
+      "  CASE WHEN w.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) "
+      "FROM want w WHERE NOT EXISTS (SELECT 1 FROM have h WHERE (w.grantor, w.grantee, "
+      "  w.privilege_type, w.is_grantable) = (h.grantor, h.grantee, h.privilege_type, h.is_grantable))",
+      {{std::to_string(relid), OIDOID}, {saved.acl}, {saved.display_name}});
+  std::vector<Grant> grants;
+  for (const Row& row : diff.rows) {
+    if (*row[0] == "revoke") {
+      spi_execute(*row[2]);
+    } else {
+      grants.push_back({*row[1], *row[2]});
+    }
   }
-  if (!saved.acl.has_value()) {
-    // The old relation had default privileges: the owner's are implicit.
-    spi_execute("GRANT ALL ON " + saved.display_name + " TO " + quote_ident(saved.owner));
-    return;
-  }
-  apply_grants(grants_of(*saved.acl, saved.display_name, std::nullopt), saved.owner);
+  apply_grants(std::move(grants), saved.owner);
 }
 
 }  // namespace

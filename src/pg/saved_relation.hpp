@@ -53,6 +53,8 @@ struct SavedRelation {
 };
 
 SavedRelation save_relation(Oid relid);
+// The same for many relations, in the order given, with a handful of catalog queries.
+std::vector<SavedRelation> save_relations(const std::vector<Oid>& relids);
 
 // Views and materialized views that depend on `roots` (directly or through each other), not
 // including the roots, with the edges among roots and dependents: (dependent, dependency).

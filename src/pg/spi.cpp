@@ -130,17 +130,20 @@ uint64 spi_execute(const std::string& sql) {
   });
 }
 
-PreparedStatement::PreparedStatement(const std::string& sql, const std::vector<Oid>& types)
+PreparedStatement::PreparedStatement(const std::string& sql, const std::vector<Oid>& types,
+                                     Lifetime lifetime)
     : nargs_(static_cast<int>(types.size())) {
   const char* sql_c = sql.c_str();
   const Oid* types_c = types.data();
   int nargs = nargs_;
+  bool keep = lifetime == Lifetime::kBackend;
   plan_ = pg_call([&] {
     SPIPlanPtr plan = SPI_prepare(sql_c, nargs, const_cast<Oid*>(types_c));
     if (plan == nullptr) {
       elog(ERROR, "pg_viewmgr: SPI_prepare failed (%s) for: %s",
            SPI_result_code_string(SPI_result), sql_c);
     }
+    if (keep) SPI_keepplan(plan);
     return plan;
   });
 }

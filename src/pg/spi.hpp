@@ -48,7 +48,12 @@ uint64 spi_execute(const std::string& sql);
 // A statement planned once and executed many times (registry writes in a loop).
 class PreparedStatement {
  public:
-  PreparedStatement(const std::string& sql, const std::vector<Oid>& types);
+  // kCall: freed with the SPI connection. kBackend: kept for the backend's lifetime (for
+  // statements run once per view in every call; PostgreSQL replans it when what it reads
+  // changes).
+  enum class Lifetime { kCall, kBackend };
+  PreparedStatement(const std::string& sql, const std::vector<Oid>& types,
+                    Lifetime lifetime = Lifetime::kCall);
   QueryResult execute(const std::vector<Value>& values, bool read_only = false);
 
  private:

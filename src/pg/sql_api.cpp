@@ -527,6 +527,8 @@ Datum refresh_all(FunctionCallInfo fcinfo) {
   ManagedViews managed(load_registry(), false);
   MatviewSet::recover_change_log();
   MatviewSet set(managed);
+  std::optional<RefreshWorkers> workers;
+  if (use_workers) workers.emplace(set, parallel);
   set.ensure_tracking();
   std::vector<MatviewSet::Staleness> staleness = set.staleness();
   std::vector<bool> stale;
@@ -537,7 +539,7 @@ Datum refresh_all(FunctionCallInfo fcinfo) {
   }
   RefreshSchedule schedule(set.graph(), stale, only_stale);
   std::optional<std::vector<RefreshDone>> done;
-  if (use_workers) done = run_schedule_in_workers(set, schedule, concurrently, reasons, parallel);
+  if (workers.has_value() && workers->started()) done = workers->run(schedule, concurrently, reasons);
   if (!done.has_value()) {
     if (parallel > 1) {
       pg_call([] {
