@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/fingerprint.hpp"
 #include "pg/boundary.hpp"
+#include "pg/compat.hpp"
 #include "pg/history.hpp"
 #include "pg/refresh.hpp"
 #include "pg/saved_relation.hpp"
@@ -344,9 +345,10 @@ ViewNeed assess(ManagedView& view) {
 
 // --- running the plan -----------------------------------------------------------------
 
-std::string drop_sql(const std::string& display_name, char relkind) {
+// DROP [MATERIALIZED] VIEW of one relation or a comma-separated list of them.
+std::string drop_sql(const std::string& display_names, char relkind) {
   return std::string(relkind == RELKIND_MATVIEW ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") +
-         display_name;
+         display_names;
 }
 
 // "UNIQUE USING btree (a)" from "CREATE UNIQUE INDEX name ON schema.rel USING btree (a)":
@@ -432,6 +434,9 @@ class Builder {
     }
     record(view, live->oid);
   }
+
+  // Writes the history rows of everything built (call before returning).
+  void flush_history() { history_.flush(); }
 
   // Recreated views pg_viewmgr does not manage are in the history too.
   void record_unmanaged_rebuild(const std::string& display_name, const std::string& started) {
@@ -653,7 +658,7 @@ class Builder {
 
   ManagedViews& managed_;
   BuildRecorder recorder_;
-  HistoryWriter history_;
+  HistoryWriter history_{/*buffered=*/true};
   std::string started_;
   const char* operation_ = "create";
 };
@@ -720,11 +725,7 @@ class Rebuild {
                                           saved == saved_.end() ? nullptr : &saved->second));
       }
     }
-    for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
-      auto saved = saved_.find(it->display_name);
-      if (saved == saved_.end()) continue;
-      spi_execute(drop_sql(it->display_name, saved->second.relkind));
-    }
+    drop_all();
     between();
     for (const auto& step : steps_) {
       if (step.action == Action::kUnchanged) continue;
@@ -750,9 +751,31 @@ class Rebuild {
         throw;
       }
     }
+    builder.flush_history();
   }
 
  private:
+  // Drops every saved relation, dependents first, with as few DROP statements as possible:
+  // one per run of the same kind in that order (a DROP naming several relations handles the
+  // dependencies among them; later statements only hold what earlier ones depended on).
+  // Real DROP statements, so event triggers and permission checks see them as usual.
+  void drop_all() {
+    std::string names;
+    char kind = 0;
+    auto flush = [&] {
+      if (!names.empty()) spi_execute(drop_sql(names, kind));
+      names.clear();
+    };
+    for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
+      auto saved = saved_.find(it->display_name);
+      if (saved == saved_.end()) continue;
+      if (saved->second.relkind != kind) flush();
+      kind = saved->second.relkind;
+      names += (names.empty() ? "" : ", ") + it->display_name;
+    }
+    flush();
+  }
+
   bool can_build_side_by_side(const Step& step) const {
     if (!side_by_side_ || !step.managed.has_value() || step.action != Action::kRebuilt ||
         !managed_.views()[*step.managed].materialized) {

@@ -1,5 +1,6 @@
 #include "pg/history.hpp"
 
+#include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
 #include "pg/scopes.hpp"
 #include "pg/settings.hpp"
@@ -13,6 +14,15 @@ namespace viewmgr::pg {
 void HistoryWriter::add(const std::string& view_name, const char* operation,
                         const std::string& started_at, const char* outcome,
                         const std::optional<std::string>& detail) {
+  if (buffered_) {
+    names_.emplace_back(view_name);
+    operations_.emplace_back(operation);
+    started_.emplace_back(started_at);
+    finished_.emplace_back(clock_now());
+    outcomes_.emplace_back(outcome);
+    details_.push_back(detail);
+    return;
+  }
   static std::unique_ptr<PreparedStatement> insert;
   ScopedRegistryWriter writer;
   if (!insert) {
@@ -23,6 +33,21 @@ void HistoryWriter::add(const std::string& view_name, const char* operation,
         PreparedStatement::Lifetime::kBackend);
   }
   insert->execute({view_name, std::string(operation), started_at, std::string(outcome), detail});
+}
+
+void HistoryWriter::flush() {
+  if (names_.empty()) return;
+  ScopedRegistryWriter writer;
+  spi_query(
+      "INSERT INTO viewmgr.history (view_name, operation, started_at, finished_at, outcome, detail) "
+      "SELECT * FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), "
+      "  pg_catalog.unnest($3::timestamptz[]), pg_catalog.unnest($4::timestamptz[]), "
+      "  pg_catalog.unnest($5::text[]), pg_catalog.unnest($6::text[]))",
+      {{to_array_literal(names_)}, {to_array_literal(operations_)}, {to_array_literal(started_)},
+       {to_array_literal(finished_)}, {to_array_literal(outcomes_)}, {to_array_literal(details_)}});
+  for (auto* column : {&names_, &operations_, &started_, &finished_, &outcomes_, &details_}) {
+    column->clear();
+  }
 }
 
 std::string clock_now() {

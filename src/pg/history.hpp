@@ -5,18 +5,29 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pg/spi.hpp"
 
 namespace viewmgr::pg {
 
-// Appends history rows (the insert is planned once per backend).
+// Appends history rows (the insert is planned once per backend). A buffered writer keeps
+// the rows until flush(), for calls that build hundreds of views: one insert for all; the
+// caller must flush before it returns (an error rolls the rows back anyway).
 class HistoryWriter {
  public:
+  explicit HistoryWriter(bool buffered = false) : buffered_(buffered) {}
+  void flush();
+
   // `started_at` is a timestamptz in text form (clock_timestamp() when the step began);
   // finished_at is now.
   void add(const std::string& view_name, const char* operation, const std::string& started_at,
            const char* outcome, const std::optional<std::string>& detail);
+
+ private:
+  bool buffered_;
+  std::vector<std::optional<std::string>> names_, operations_, started_, finished_, outcomes_,
+      details_;
 };
 
 // The current clock_timestamp() as text, for started_at.

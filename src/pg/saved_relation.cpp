@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/acl_text.hpp"
 #include "core/error.hpp"
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
@@ -163,21 +164,20 @@ struct Grant {
   std::string statement;
 };
 
-// The GRANT statements that give `acl` (aclitem[] text) on `target` (optionally one column),
-// each with the role that granted it.
-std::vector<Grant> grants_of(const std::string& acl, const std::string& target,
-                             const std::optional<std::string>& column) {
-  QueryResult result = spi_query(
-      "SELECT pg_catalog.pg_get_userbyid(a.grantor), "
-      "pg_catalog.format('GRANT %s%s ON %s TO %s%s', a.privilege_type, "
-      "  CASE WHEN $3 IS NULL THEN '' ELSE ' (' || pg_catalog.quote_ident($3) || ')' END, $2, "
-      "  CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
-      "       ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END, "
-      "  CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) "
-      "FROM pg_catalog.aclexplode($1::pg_catalog.aclitem[]) a",
-      {{acl}, {target}, {column}});
+std::string grantee_sql(const AclGrant& grant) {
+  return grant.grantee.empty() ? "PUBLIC" : quote_ident(grant.grantee);
+}
+
+// GRANT statements for `grants` on `target` (optionally one column), each with its grantor.
+std::vector<Grant> grant_statements(const std::vector<AclGrant>& grants, const std::string& target,
+                                    const std::optional<std::string>& column) {
   std::vector<Grant> out;
-  for (const Row& row : result.rows) out.push_back({*row[0], *row[1]});
+  for (const auto& g : grants) {
+    out.push_back({g.grantor, "GRANT " + g.privilege +
+                                  (column.has_value() ? " (" + quote_ident(*column) + ")" : "") +
+                                  " ON " + target + " TO " + grantee_sql(g) +
+                                  (g.grantable ? " WITH GRANT OPTION" : "")});
+  }
   return out;
 }
 
@@ -214,39 +214,37 @@ void apply_grants(std::vector<Grant> grants, const std::string& owner) {
 
 namespace {
 
+bool has_default_acl(Oid relid) {
+  return pg_call([&] {
+    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+    if (!HeapTupleIsValid(tuple)) elog(ERROR, "cache lookup failed for relation %u", relid);
+    bool is_null;
+    (void)SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relacl, &is_null);
+    ReleaseSysCache(tuple);
+    return is_null;
+  });
+}
+
 void restore_acl(const SavedRelation& saved, Oid relid) {
-  // What the new relation has against what the old one had, both with PostgreSQL's default
-  // (the owner's implicit privileges) in place of NULL: only the difference is granted or
-  // revoked, usually nothing or a few grants.
-  QueryResult diff = spi_query(
-      "WITH have AS (SELECT * FROM pg_catalog.aclexplode(COALESCE("
-      "    (SELECT relacl FROM pg_catalog.pg_class WHERE oid = $1), "
-      "    pg_catalog.acldefault('r', (SELECT relowner FROM pg_catalog.pg_class WHERE oid = $1))))), "
-      "want AS (SELECT * FROM pg_catalog.aclexplode(COALESCE($2::pg_catalog.aclitem[], "
-      "    pg_catalog.acldefault('r', (SELECT relowner FROM pg_catalog.pg_class WHERE oid = $1))))) "
-      "SELECT 'revoke', NULL, pg_catalog.format('REVOKE %s ON %s FROM %s', h.privilege_type, $3, "
-      "  CASE WHEN h.grantee = 0 THEN 'PUBLIC' "
-      "       ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(h.grantee)) END) "
-      "FROM have h WHERE NOT EXISTS (SELECT 1 FROM want w WHERE (w.grantor, w.grantee, "
-      "  w.privilege_type, w.is_grantable) = (h.grantor, h.grantee, h.privilege_type, h.is_grantable)) "
-      "UNION ALL "
-      "SELECT 'grant', pg_catalog.pg_get_userbyid(w.grantor), "
-      "  pg_catalog.format('GRANT %s ON %s TO %s%s', w.privilege_type, $3, "
-      "  CASE WHEN w.grantee = 0 THEN 'PUBLIC' "
-      "       ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(w.grantee)) END, "
-      "  CASE WHEN w.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) "
-      "FROM want w WHERE NOT EXISTS (SELECT 1 FROM have h WHERE (w.grantor, w.grantee, "
-      "  w.privilege_type, w.is_grantable) = (h.grantor, h.grantee, h.privilege_type, h.is_grantable))",
-      {{std::to_string(relid), OIDOID}, {saved.acl}, {saved.display_name}});
-  std::vector<Grant> grants;
-  for (const Row& row : diff.rows) {
-    if (*row[0] == "revoke") {
-      spi_execute(*row[2]);
-    } else {
-      grants.push_back({*row[1], *row[2]});
-    }
+  bool new_is_default = has_default_acl(relid);
+  if (!saved.acl.has_value() && new_is_default) return;  // default then and now
+  // Only the difference between what the new relation has and what the old one had is
+  // granted or revoked (a NULL ACL meaning the owner's implicit privileges).
+  std::vector<AclGrant> have;
+  if (new_is_default) {
+    have = default_relation_acl(saved.owner);
+  } else {
+    have = parse_acl(*spi_query("SELECT relacl::text FROM pg_catalog.pg_class WHERE oid = $1",
+                                {{std::to_string(relid), OIDOID}})
+                          .rows.at(0).at(0));
   }
-  apply_grants(std::move(grants), saved.owner);
+  std::vector<AclGrant> want =
+      saved.acl.has_value() ? parse_acl(*saved.acl) : default_relation_acl(saved.owner);
+  for (const auto& g : acl_difference(have, want)) {
+    spi_execute("REVOKE " + g.privilege + " ON " + saved.display_name + " FROM " + grantee_sql(g));
+  }
+  apply_grants(grant_statements(acl_difference(want, have), saved.display_name, std::nullopt),
+               saved.owner);
 }
 
 }  // namespace
@@ -266,14 +264,16 @@ void restore_properties(const SavedRelation& saved, const RestoreOptions& option
                 quote_literal(*saved.comment));
   }
 
-  std::vector<Column> live = live_columns(relid);
+  std::vector<Column> live;
+  if (!saved.columns.empty()) live = live_columns(relid);
   for (const auto& column : saved.columns) {
     bool still_there = std::any_of(live.begin(), live.end(),
                                    [&](const Column& c) { return c.name == column.name; });
     if (!still_there) continue;  // the new definition no longer has it
     std::string qualified_column = saved.display_name + "." + quote_ident(column.name);
     if (column.acl.has_value()) {
-      apply_grants(grants_of(*column.acl, saved.display_name, column.name), saved.owner);
+      apply_grants(grant_statements(parse_acl(*column.acl), saved.display_name, column.name),
+                   saved.owner);
     }
     if (column.comment.has_value()) {
       spi_execute("COMMENT ON COLUMN " + qualified_column + " IS " + quote_literal(*column.comment));
