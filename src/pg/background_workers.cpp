@@ -4,6 +4,10 @@
 
 #include "pg/boundary.hpp"
 
+extern "C" {
+#include "utils/snapmgr.h"
+}
+
 namespace viewmgr::pg {
 
 BackgroundWorkerHandle* start_worker(const char* function, const char* type, dsm_handle segment,
@@ -30,6 +34,25 @@ void connect_worker(Oid database, Oid login_role, Oid current_role) {
   StartTransactionCommand();
   SetCurrentRoleId(current_role, superuser_arg(current_role));
   CommitTransactionCommand();
+}
+
+void begin_worker_transaction() {
+  pg_call([] {
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    PushActiveSnapshot(GetTransactionSnapshot());
+  });
+}
+
+void commit_worker_transaction() {
+  pg_call([] {
+    PopActiveSnapshot();
+    CommitTransactionCommand();
+  });
+}
+
+void abort_worker_transaction() {
+  pg_call([] { AbortCurrentTransaction(); });
 }
 
 }  // namespace viewmgr::pg

@@ -20,4 +20,10 @@ BackgroundWorkerHandle* start_worker(const char* function, const char* type, dsm
 // may log in), then act as `current_role`, like SET ROLE.
 void connect_worker(Oid database, Oid login_role, Oid current_role);
 
+// In a worker: starts a transaction with an active snapshot, and commits it (or, after an
+// error, aborts it). Workers run one transaction per unit of work.
+void begin_worker_transaction();
+void commit_worker_transaction();
+void abort_worker_transaction();
+
 }  // namespace viewmgr::pg

@@ -166,21 +166,14 @@ extern "C" void viewmgr_remote_call_main(Datum main_arg) {
   auto* call = static_cast<RemoteCall*>(dsm_segment_address(segment));
   connect_worker(call->database, call->login_role, call->current_role);
   try {
-    pg_call([] {
-      SetCurrentStatementStartTimestamp();
-      StartTransactionCommand();
-      PushActiveSnapshot(GetTransactionSnapshot());
-    });
+    begin_worker_transaction();
     SpiConnection spi;
     std::vector<viewmgr::pg::Param> args;  // not PostgreSQL's Param node
     for (int i = 0; i < call->nparams; i++) args.push_back({std::string(call->params[i])});
     QueryResult r = spi_query(call->sql, args);
     Value value = r.rows.empty() ? Value{} : r.rows[0].at(0);
     spi.finish();
-    pg_call([] {
-      PopActiveSnapshot();
-      CommitTransactionCommand();
-    });
+    commit_worker_transaction();
     call->result_null = !value.has_value();
     if (value.has_value()) copy_text(call->result, sizeof call->result, *value);
     call->ok = true;
@@ -190,7 +183,7 @@ extern "C" void viewmgr_remote_call_main(Datum main_arg) {
     copy_text(call->message, sizeof call->message, data->message ? data->message : "");
     copy_text(call->detail, sizeof call->detail, data->detail ? data->detail : "");
     copy_text(call->hint, sizeof call->hint, data->hint ? data->hint : "");
-    AbortCurrentTransaction();
+    abort_worker_transaction();
   } catch (...) {
     call->sqlerrcode = ERRCODE_INTERNAL_ERROR;
     copy_text(call->message, sizeof call->message, "pg_viewmgr: unexpected error in the cron call");

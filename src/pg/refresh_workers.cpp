@@ -224,42 +224,29 @@ void refresh_task(RefreshRunData* run, int index) {
   pgstat_report_activity(STATE_RUNNING, activity.c_str());
   RefreshDone result;
   try {
-    pg_call([] {
-      SetCurrentStatementStartTimestamp();
-      StartTransactionCommand();
-      PushActiveSnapshot(GetTransactionSnapshot());
-    });
+    begin_worker_transaction();
     SpiConnection spi;
     HistoryWriter history;
     result = refresh_one(target, WhenBusy::kSkip, history);
     spi.finish();
-    pg_call([] {
-      PopActiveSnapshot();
-      CommitTransactionCommand();
-    });
+    commit_worker_transaction();
   } catch (PgError& error) {
     RefreshFailure failure(error);  // before the abort frees the error data
-    pg_call([] { AbortCurrentTransaction(); });
+    abort_worker_transaction();
     try {
-      pg_call([] {
-        StartTransactionCommand();
-        PushActiveSnapshot(GetTransactionSnapshot());
-      });
+      begin_worker_transaction();
       SpiConnection spi;
       HistoryWriter history;
       result = record_refresh_failure(target, started, failure, history);
       spi.finish();
-      pg_call([] {
-        PopActiveSnapshot();
-        CommitTransactionCommand();
-      });
+      commit_worker_transaction();
     } catch (PgError&) {
-      pg_call([] { AbortCurrentTransaction(); });
+      abort_worker_transaction();
       result = {RefreshOutcome::kFailed, std::nullopt, failure.message};
     }
   } catch (const std::exception& error) {
     // Not from PostgreSQL: the view fails, the worker goes on.
-    pg_call([] { AbortCurrentTransaction(); });
+    abort_worker_transaction();
     result = {RefreshOutcome::kFailed, std::nullopt, error.what()};
   }
   pgstat_report_activity(STATE_IDLE, nullptr);
