@@ -42,61 +42,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUNS=${REBUILD_BENCH_RUNS:-7}
 WARMUP=${REBUILD_BENCH_WARMUP:-1}
 SEED=${REBUILD_BENCH_SEED:-20240616}
-INSTALL=${REBUILD_BENCH_INSTALL:-private}
-SOURCE=${REBUILD_BENCH_SOURCE:-tree}
 export VIEWMGR_CLUSTER_DIR=${VIEWMGR_CLUSTER_DIR:-/tmp/vm_rebuild_bench}
 export VIEWMGR_PORT=${VIEWMGR_PORT:-55445}
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/rebuild_bench.XXXXXX")
-chmod 755 "$WORK"
-cleanup() {
-  "$ROOT/scripts/cluster.sh" stop >/dev/null 2>&1 || true
-  if [ "${REBUILD_BENCH_KEEP:-0}" = 1 ]; then
-    echo "work directory kept: $WORK"
-  else
-    rm -rf "$WORK"
-  fi
-}
-trap cleanup EXIT
-
-cd "$ROOT"
-case "$INSTALL" in
-  private)
-    echo "building the extension and installing it into a private copy of PostgreSQL..."
-    PRIV="$WORK/pg"
-    for dir in bindir pkglibdir sharedir; do
-      src=$(pg_config --$dir)
-      mkdir -p "$PRIV$(dirname "$src")"
-      cp -a "$src" "$PRIV$src"
-    done
-    if [ "$SOURCE" = tree ]; then
-      make -s install DESTDIR="$PRIV" >/dev/null
-    else
-      # A committed revision, built in the work directory (the working tree is not touched).
-      SOURCE=$(git -C "$ROOT" rev-parse --verify "$SOURCE^{commit}")
-      mkdir -p "$WORK/src"
-      git -C "$ROOT" archive "$SOURCE" | tar -x -C "$WORK/src"
-      make -s -C "$WORK/src" -j "$(nproc)" install DESTDIR="$PRIV" >/dev/null
-    fi
-    export PG_BIN="$PRIV$(pg_config --bindir)"
-    ;;
-  system)
-    echo "building and installing the extension (make -s install)..."
-    make -s install >/dev/null
-    SOURCE=tree
-    ;;
-  none) SOURCE=installed ;;
-  *)
-    echo "REBUILD_BENCH_INSTALL must be private, system or none" >&2
-    exit 2
-    ;;
-esac
-
-case "$SOURCE" in
-  tree) SOURCE_DESC="working tree at $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src extension 2>/dev/null || echo ' with uncommitted changes')" ;;
-  installed) SOURCE_DESC="the extension already installed" ;;
-  *) SOURCE_DESC="revision $(git -C "$ROOT" rev-parse --short "$SOURCE")" ;;
-esac
+source "$ROOT/bench/lib.sh"
+bench_prepare REBUILD_BENCH
 
 python3 "$ROOT/bench/rebuild_bench_gen.py" "$WORK" --seed "$SEED" \
   --dependents "${REBUILD_BENCH_DEPENDENTS:-200}" --levels "${REBUILD_BENCH_LEVELS:-4}" \
@@ -106,13 +56,7 @@ N_DEPS=$(summary dependents)
 N_VIEWS=$((N_DEPS + 1))
 VSCHEMA=$(summary view_schema)
 
-if [ -f "$VIEWMGR_CLUSTER_DIR/data/PG_VERSION" ]; then
-  echo "removing a leftover cluster in $VIEWMGR_CLUSTER_DIR..."
-  "$ROOT/scripts/cluster.sh" stop >/dev/null
-fi
-echo "starting a throwaway cluster in $VIEWMGR_CLUSTER_DIR (port $VIEWMGR_PORT)..."
-eval "$("$ROOT/scripts/cluster.sh" start)"
-export PGDATABASE=postgres
+bench_start_cluster
 
 q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 

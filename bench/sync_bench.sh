@@ -40,45 +40,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUNS=${SYNC_BENCH_RUNS:-5}
 WARMUP=${SYNC_BENCH_WARMUP:-1}
 SEED=${SYNC_BENCH_SEED:-20240615}
-INSTALL=${SYNC_BENCH_INSTALL:-private}
 export VIEWMGR_CLUSTER_DIR=${VIEWMGR_CLUSTER_DIR:-/tmp/pg_viewmgr_sync_bench}
 export VIEWMGR_PORT=${VIEWMGR_PORT:-55471}
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sync_bench.XXXXXX")
-chmod 755 "$WORK"
-cleanup() {
-  "$ROOT/scripts/cluster.sh" stop >/dev/null 2>&1 || true
-  if [ "${SYNC_BENCH_KEEP:-0}" = 1 ]; then
-    echo "work directory kept: $WORK"
-  else
-    rm -rf "$WORK"
-  fi
-}
-trap cleanup EXIT
-
-cd "$ROOT"
-case "$INSTALL" in
-  private)
-    echo "building the extension and installing it into a private copy of PostgreSQL..."
-    PRIV="$WORK/pg"
-    for dir in bindir pkglibdir sharedir; do
-      src=$(pg_config --$dir)
-      mkdir -p "$PRIV$(dirname "$src")"
-      cp -a "$src" "$PRIV$src"
-    done
-    make -s install DESTDIR="$PRIV" >/dev/null
-    export PG_BIN="$PRIV$(pg_config --bindir)"
-    ;;
-  system)
-    echo "building and installing the extension (make -s install)..."
-    make -s install >/dev/null
-    ;;
-  none) ;;
-  *)
-    echo "SYNC_BENCH_INSTALL must be private, system or none" >&2
-    exit 2
-    ;;
-esac
+source "$ROOT/bench/lib.sh"
+bench_prepare SYNC_BENCH
 
 python3 "$ROOT/bench/sync_bench_gen.py" "$WORK" --seed "$SEED" \
   --tables "${SYNC_BENCH_TABLES:-50}" --rows "${SYNC_BENCH_ROWS:-2000}" \
@@ -92,13 +58,7 @@ N_LEVELS=$(summary levels)
 N_MAT=$(summary materialized)
 VSCHEMA=$(summary view_schema)
 
-if [ -f "$VIEWMGR_CLUSTER_DIR/data/PG_VERSION" ]; then
-  echo "removing a leftover cluster in $VIEWMGR_CLUSTER_DIR..."
-  "$ROOT/scripts/cluster.sh" stop >/dev/null
-fi
-echo "starting a throwaway cluster in $VIEWMGR_CLUSTER_DIR (port $VIEWMGR_PORT)..."
-eval "$("$ROOT/scripts/cluster.sh" start)"
-export PGDATABASE=postgres
+bench_start_cluster
 
 q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
