@@ -1,5 +1,6 @@
 #include "pg/background_workers.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "pg/boundary.hpp"
@@ -52,7 +53,16 @@ void commit_worker_transaction() {
 }
 
 void abort_worker_transaction() {
-  pg_call([] { AbortCurrentTransaction(); });
+  // Called from catch blocks, so it must not throw. Not through pg_call on purpose: should
+  // the abort itself fail, a background worker has no error handler here, its ERROR becomes
+  // FATAL and the process ends, which is the only sane outcome then.
+  AbortCurrentTransaction();
+}
+
+void copy_text(char* dst, std::size_t size, const std::string& src) {
+  std::size_t n = std::min(size - 1, src.size());
+  std::memcpy(dst, src.data(), n);
+  dst[n] = '\0';
 }
 
 }  // namespace viewmgr::pg

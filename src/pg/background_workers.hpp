@@ -3,6 +3,8 @@
 #pragma once
 #include "pg/postgres.hpp"
 
+#include <string>
+
 extern "C" {
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
@@ -24,6 +26,9 @@ void connect_worker(Oid database, Oid login_role, Oid current_role);
 // error, aborts it). Workers run one transaction per unit of work.
 void begin_worker_transaction();
 void commit_worker_transaction();
-void abort_worker_transaction();
+void abort_worker_transaction();  // never throws (see the .cpp)
+
+// Copies `src` into a fixed-size field of a shared memory segment, cut to fit.
+void copy_text(char* dst, std::size_t size, const std::string& src);
 
 }  // namespace viewmgr::pg

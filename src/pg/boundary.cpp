@@ -28,13 +28,20 @@ void prefix_message(PgError& error, const std::string& prefix) {
   });
 }
 
+namespace {
+
+int to_sqlstate(const std::string& code) {
+  if (code.size() != 5) return ERRCODE_INTERNAL_ERROR;
+  return MAKE_SQLSTATE(code[0], code[1], code[2], code[3], code[4]);
+}
+
+}  // namespace
+
 void raise_as_pg_error(const viewmgr::Error& error) {
-  const std::string& code = error.sqlstate();
+  int sqlstate = to_sqlstate(error.sqlstate());
   const char* message = error.what();
   const char* detail = error.detail().empty() ? nullptr : error.detail().c_str();
   const char* hint = error.hint().empty() ? nullptr : error.hint().c_str();
-  int sqlstate = code.size() == 5 ? MAKE_SQLSTATE(code[0], code[1], code[2], code[3], code[4])
-                                  : ERRCODE_INTERNAL_ERROR;
   pg_call([&] {
     ereport(ERROR, (errcode(sqlstate), errmsg_internal("%s", message),
                     detail != nullptr ? errdetail_internal("%s", detail) : 0,
@@ -47,14 +54,6 @@ char* pstrdup_in(MemoryContext context, const std::string& text) {
   return pg_call([&] { return MemoryContextStrdup(context, text.c_str()); });
 }
 
-namespace {
-
-int to_sqlstate(const std::string& code) {
-  if (code.size() != 5) return ERRCODE_INTERNAL_ERROR;
-  return MAKE_SQLSTATE(code[0], code[1], code[2], code[3], code[4]);
-}
-
-}  // namespace
 
 Datum run_sql_function(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo)) {
   ErrorData* pg_error = nullptr;

@@ -36,12 +36,6 @@ struct RemoteCall {
   char hint[1024];
 };
 
-void copy_text(char* dst, std::size_t size, const std::string& src) {
-  std::size_t n = std::min(size - 1, src.size());
-  std::memcpy(dst, src.data(), n);
-  dst[n] = '\0';
-}
-
 std::string cron_database() {
   const char* preload = GetConfigOption("shared_preload_libraries", true, false);
   const char* database = GetConfigOption("cron.database_name", true, false);

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <functional>
 #include <map>
-#include <set>
-#include <unordered_set>
 
 #include "core/error.hpp"
 #include "core/fingerprint.hpp"
@@ -853,22 +851,6 @@ class Rebuild {
 };
 
 }  // namespace
-
-std::vector<std::string> dependent_views(Oid relid) {
-  QueryResult result = spi_query(
-      "SELECT DISTINCT n.nspname, c.relname "
-      "FROM pg_catalog.pg_depend d "
-      "JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
-      "JOIN pg_catalog.pg_class c ON c.oid = r.ev_class "
-      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
-      "AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
-      "AND d.refobjid = $1 AND r.ev_class <> $1 ORDER BY 1, 2",
-      {{std::to_string(relid), OIDOID}});
-  std::vector<std::string> out;
-  for (const auto& row : result.rows) out.push_back(QualifiedName{*row[0], *row[1]}.display());
-  return out;
-}
 
 std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
                                 const std::optional<std::vector<NodeId>>& scope) {

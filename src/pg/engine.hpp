@@ -86,7 +86,5 @@ std::vector<DriftRow> find_drift(const ManagedViews& managed);
 // viewmgr.status's state for each view (indexed by NodeId).
 std::vector<std::string> view_states(const ManagedViews& managed);
 
-// Relations (outside `except`) whose views read `relid`, as display names.
-std::vector<std::string> dependent_views(Oid relid);
 
 }  // namespace viewmgr::pg

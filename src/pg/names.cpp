@@ -105,3 +105,20 @@ Oid relation_oid(const QualifiedName& name) {
 }
 
 }  // namespace viewmgr::pg
+
+namespace viewmgr::pg {
+
+QualifiedName relation_name(Oid relid) {
+  struct Names {
+    char* schema;
+    char* name;
+  };
+  Names names = pg_call([&] {
+    char* name = get_rel_name(relid);
+    if (name == nullptr) elog(ERROR, "cache lookup failed for relation %u", relid);
+    return Names{get_namespace_name(get_rel_namespace(relid)), name};
+  });
+  return {names.schema, names.name};
+}
+
+}  // namespace viewmgr::pg

@@ -42,5 +42,7 @@ std::string current_user_name();
 
 // Oid of a relation by qualified name, InvalidOid if absent.
 Oid relation_oid(const QualifiedName& name);
+// And back: the qualified name of an existing relation.
+QualifiedName relation_name(Oid relid);
 
 }  // namespace viewmgr::pg

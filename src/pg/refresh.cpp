@@ -29,14 +29,6 @@ namespace {
 // Advisory lock key space for "this materialized view is being refreshed" ("vm").
 constexpr int kRefreshLockClass = 0x766d;
 
-std::string oid_array(const std::vector<Oid>& oids) {
-  std::vector<std::string> items;
-  for (Oid oid : oids) items.push_back(std::to_string(oid));
-  return to_array_literal(items);
-}
-
-Oid to_oid(const Value& value) { return static_cast<Oid>(std::stoul(*value)); }
-
 // CONCURRENTLY needs a populated view with a unique index on plain columns, no predicate.
 struct ConcurrencyCheck {
   bool populated;

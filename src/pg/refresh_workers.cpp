@@ -63,12 +63,6 @@ struct RefreshRunData {
   TaskSlot tasks[FLEXIBLE_ARRAY_MEMBER];
 };
 
-void copy_text(char* dst, std::size_t size, const std::string& src) {
-  std::size_t n = std::min(size - 1, src.size());
-  std::memcpy(dst, src.data(), n);
-  dst[n] = '\0';
-}
-
 }  // namespace
 
 struct RefreshRun : RefreshRunData {};
@@ -106,14 +100,19 @@ RefreshWorkers::RefreshWorkers(const MatviewSet& set, int parallel) : set_(set) 
     handles_.push_back(worker_handle);
   }
   run_->nworkers = static_cast<int>(handles_.size());
+  if (handles_.empty()) {
+    dsm_segment* segment = segment_;
+    segment_ = nullptr;
+    pg_call([&] { dsm_detach(segment); });
+  }
 }
 
 RefreshWorkers::~RefreshWorkers() {
+  // Only on an early exit (error, cancel); TerminateBackgroundWorker cannot fail. The
+  // segment is then released by the transaction's abort.
   if (!finished_) {
     for (auto* handle : handles_) TerminateBackgroundWorker(handle);
   }
-  // The segment goes when its last user detaches; no need to wait for the workers.
-  if (segment_ != nullptr && std::uncaught_exceptions() == 0) dsm_detach(segment_);
 }
 
 std::vector<RefreshDone> RefreshWorkers::run(RefreshSchedule& schedule,
@@ -204,6 +203,10 @@ std::vector<RefreshDone> RefreshWorkers::run(RefreshSchedule& schedule,
     if (proc != nullptr) SetLatch(&proc->procLatch);
   }
   finished_ = true;
+  // The segment goes when its last user detaches; no need to wait for the workers.
+  dsm_segment* segment = segment_;
+  segment_ = nullptr;
+  pg_call([&] { dsm_detach(segment); });
   return done;
 }
 

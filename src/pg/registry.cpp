@@ -92,7 +92,7 @@ std::vector<ManagedView> load_registry() {
     v.built_viewdef = row[kBuiltViewdef];
     v.built_indexes = text_array(row[kBuiltIndexes]);
     v.built_view_options = text_array(row[kBuiltViewOptions]);
-    v.built_relid = row[kBuiltRelid] ? static_cast<Oid>(std::stoul(*row[kBuiltRelid])) : InvalidOid;
+    v.built_relid = row[kBuiltRelid] ? to_oid(row[kBuiltRelid]) : InvalidOid;
     v.built_rule_xmin = row[kBuiltRuleXmin]
                             ? static_cast<TransactionId>(std::stoul(*row[kBuiltRuleXmin]))
                             : InvalidTransactionId;

@@ -15,17 +15,6 @@ namespace viewmgr::pg {
 
 namespace {
 
-std::string oid_array(const std::vector<Oid>& oids) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < oids.size(); i++) {
-    if (i > 0) out += ",";
-    out += std::to_string(oids[i]);
-  }
-  return out + "}";
-}
-
-Oid to_oid(const Value& value) { return static_cast<Oid>(std::stoul(*value)); }
-
 // pg_get_viewdef ends the query with a semicolon; CREATE ... AS wants the bare query.
 std::string strip_semicolon(std::string text) {
   while (!text.empty() && (text.back() == ';' || text.back() == ' ' || text.back() == '\n')) {

@@ -7,6 +7,17 @@
 
 namespace viewmgr::pg {
 
+std::string oid_array(const std::vector<Oid>& oids) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < oids.size(); i++) {
+    if (i > 0) out += ",";
+    out += std::to_string(oids[i]);
+  }
+  return out + "}";
+}
+
+Oid to_oid(const Value& value) { return static_cast<Oid>(std::stoul(value.value())); }
+
 SpiConnection::SpiConnection() {
   pg_call([] {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_viewmgr: SPI_connect failed");

@@ -23,6 +23,10 @@ struct Param {
   Oid type = TEXTOID;
 };
 
+// An oid[] literal for a parameter, and an oid read back from a result.
+std::string oid_array(const std::vector<Oid>& oids);
+Oid to_oid(const Value& value);
+
 class SpiConnection {
  public:
   SpiConnection();

@@ -1,7 +1,6 @@
 // The SQL API (extension/pg_viewmgr--*.sql): one extern "C" entry point per function, each a
 // thin shim over a C++ function behind the boundary.
 #include <algorithm>
-#include <set>
 
 #include "core/error.hpp"
 #include "core/graph_dot.hpp"
@@ -17,6 +16,7 @@
 #include "pg/refresh_workers.hpp"
 #include "pg/registry.hpp"
 #include "pg/result_set.hpp"
+#include "pg/saved_relation.hpp"
 #include "pg/scopes.hpp"
 #include "pg/spi.hpp"
 
@@ -226,35 +226,35 @@ Datum unregister_view(FunctionCallInfo fcinfo) {
   for (NodeId n : removing) require_registry_owner(managed.views()[n], "unregister");
 
   if (drop_view) {
-    std::set<std::string> removing_names;
-    for (NodeId n : removing) removing_names.insert(graph.name(n));
-    std::vector<std::pair<NodeId, Oid>> to_drop;
-    for (NodeId n : removing) {
-      Oid relid = relation_oid(managed.views()[n].name);
+    // Dependents first; and no view outside what is unregistered may depend on any of them
+    // (pg_viewmgr never drops a view it does not manage).
+    std::vector<Oid> dropping;
+    std::vector<std::pair<NodeId, Oid>> order;
+    std::vector<DependencyGraph::Step> steps = graph.build_order();
+    for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+      if (std::find(removing.begin(), removing.end(), it->node) == removing.end()) continue;
+      Oid relid = relation_oid(managed.views()[it->node].name);
       if (!OidIsValid(relid)) continue;
-      for (const auto& dependent : dependent_views(relid)) {
-        if (removing_names.count(dependent) == 0) {
-          throw Error(sqlstate::kDependentObjectsStillExist,
-                      "cannot drop " + graph.name(n) + ": " + dependent + " depends on it",
-                      dependent + " is not managed by pg_viewmgr, which never drops such objects.",
-                      "Drop or change " + dependent +
-                          " first, or unregister with drop_view => false.");
-        }
-      }
-      to_drop.emplace_back(n, relid);
+      dropping.push_back(relid);
+      order.emplace_back(it->node, relid);
     }
-    // Dependents first.
+    DependentViews dependents = dependent_view_closure(dropping);
+    for (const auto& [dependent, dependency] : dependents.edges) {
+      if (std::find(dropping.begin(), dropping.end(), dependent) != dropping.end()) continue;
+      std::string name = relation_name(dependent).display();
+      throw Error(sqlstate::kDependentObjectsStillExist,
+                  "cannot drop " + relation_name(dependency).display() + ": " + name +
+                      " depends on it",
+                  name + " is not managed by pg_viewmgr, which never drops such objects.",
+                  "Drop or change " + name + " first, or unregister with drop_view => false.");
+    }
     HistoryWriter history;
-    std::vector<DependencyGraph::Step> order = graph.build_order();
-    for (auto it = order.rbegin(); it != order.rend(); ++it) {
-      for (const auto& [n, relid] : to_drop) {
-        if (n != it->node) continue;
-        char relkind = pg_call([&] { return get_rel_relkind(relid); });
-        std::string started = clock_now();
-        spi_execute(std::string(relkind == RELKIND_MATVIEW ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") +
-                    graph.name(n));
-        history.add(graph.name(n), "drop", started, "succeeded", std::string("unregistered"));
-      }
+    for (const auto& [n, relid] : order) {
+      char relkind = pg_call([&] { return get_rel_relkind(relid); });
+      std::string started = clock_now();
+      spi_execute(std::string(relkind == RELKIND_MATVIEW ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") +
+                  graph.name(n));
+      history.add(graph.name(n), "drop", started, "succeeded", std::string("unregistered"));
     }
   }
   for (NodeId n : removing) delete_registration(managed.views()[n].name);
@@ -423,7 +423,7 @@ Datum adopt(FunctionCallInfo fcinfo) {
         "SELECT oid FROM pg_catalog.pg_class WHERE relnamespace = $1 AND relkind IN ('v', 'm') "
         "ORDER BY relname",
         {{std::to_string(nsp), OIDOID}});
-    for (const auto& row : views.rows) relids.push_back(static_cast<Oid>(std::stoul(*row[0])));
+    for (const auto& row : views.rows) relids.push_back(to_oid(row[0]));
   }
   for (Oid relid : relids) {
     char relkind = pg_call([&] { return get_rel_relkind(relid); });
@@ -479,23 +479,21 @@ Datum refresh(FunctionCallInfo fcinfo) {
     if (n != *node) reasons[n] = "reads " + view.display_name;
   }
 
-  // The named view first, in this transaction: its failure is an error, as with REFRESH.
+  // Only the named view and (with cascade) what reads it count as stale here, so the
+  // schedule hands out the named view first. It runs in this transaction: its failure is an
+  // error, as with REFRESH.
   HistoryWriter history;
   RefreshSchedule schedule(graph, wanted, /*only_stale=*/true);
   std::vector<RefreshDone> done(graph.size());
-  while (auto next = schedule.next_ready()) {
-    if (!wanted[*next] && *next != *node) {
-      schedule.finish(*next, RefreshOutcome::kSkipped, "not stale");
-      continue;
-    }
-    if (*next == *node) {
-      RefreshTarget target = set.target(*node);
-      target.concurrently = concurrently;
-      done[*next] = refresh_one(target, WhenBusy::kWait, history);
-      schedule.finish(*next, done[*next].outcome, done[*next].detail);
-      break;
-    }
+  auto first = schedule.next_ready();
+  if (first != node) {
+    throw Error(sqlstate::kInternalError, "pg_viewmgr: refresh schedule did not start with " +
+                                              view.display_name);
   }
+  RefreshTarget target = set.target(*node);
+  target.concurrently = concurrently;
+  done[*node] = refresh_one(target, WhenBusy::kWait, history);
+  schedule.finish(*node, done[*node].outcome, done[*node].detail);
   if (cascade) {
     std::vector<RefreshDone> rest = run_schedule_here(set, schedule, concurrently, reasons);
     for (NodeId n = 0; n < graph.size(); n++) {
