@@ -1,8 +1,9 @@
-# PGXS build: the packaging build. CMakeLists.txt globs the same source folders for the
-# compile database and the C++ unit tests.
+# PGXS build: the packaging build. The file list is every src/<part>/*.cpp; CMakeLists.txt
+# globs the same pattern (src/core as the pure C++ library, the rest as the module), so the
+# two builds never drift.
 EXTENSION = pg_viewmgr
 MODULE_big = pg_viewmgr
-OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp) $(wildcard src/pg/*.cpp)))
+OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/*/*.cpp)))
 DATA = $(wildcard extension/pg_viewmgr--*.sql)
 PGFILEDESC = "pg_viewmgr - declarative view management"
 

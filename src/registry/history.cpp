@@ -1,9 +1,9 @@
-#include "pg/history.hpp"
+#include "registry/history.hpp"
 
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
 #include "pg/scopes.hpp"
-#include "pg/settings.hpp"
+#include "api/settings.hpp"
 
 extern "C" {
 #include "utils/timestamp.h"

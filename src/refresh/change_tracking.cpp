@@ -1,4 +1,4 @@
-#include "pg/change_tracking.hpp"
+#include "refresh/change_tracking.hpp"
 
 #include "pg/boundary.hpp"
 

@@ -1,4 +1,4 @@
-#include "pg/definition.hpp"
+#include "sync/definition.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -12,8 +12,8 @@
 #include "core/dependency_graph.hpp"
 #include "core/refresh_schedule.hpp"
 #include "pg/boundary.hpp"
-#include "pg/engine.hpp"
-#include "pg/history.hpp"
+#include "sync/engine.hpp"
+#include "registry/history.hpp"
 
 namespace viewmgr::pg {
 

@@ -1,4 +1,4 @@
-#include "pg/ddl_targets.hpp"
+#include "sync/ddl_targets.hpp"
 
 #include <algorithm>
 

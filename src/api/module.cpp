@@ -1,9 +1,9 @@
 // Module entry: the magic block and load-time initialisation.
 #include "pg/postgres.hpp"
 
-#include "pg/change_tracking.hpp"
-#include "pg/refresh.hpp"
-#include "pg/settings.hpp"
+#include "refresh/change_tracking.hpp"
+#include "refresh/refresh.hpp"
+#include "api/settings.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;

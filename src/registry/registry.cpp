@@ -1,11 +1,11 @@
-#include "pg/registry.hpp"
+#include "registry/registry.hpp"
 
 #include <memory>
 
 #include "core/error.hpp"
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
-#include "pg/definition.hpp"
+#include "sync/definition.hpp"
 #include "pg/scopes.hpp"
 #include "pg/spi.hpp"
 

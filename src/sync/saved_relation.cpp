@@ -1,4 +1,4 @@
-#include "pg/saved_relation.hpp"
+#include "sync/saved_relation.hpp"
 
 #include <algorithm>
 #include <map>
@@ -7,7 +7,7 @@
 #include "core/error.hpp"
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
-#include "pg/definition.hpp"
+#include "sync/definition.hpp"
 #include "pg/scopes.hpp"
 #include "pg/spi.hpp"
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "pg/definition.hpp"
+#include "sync/definition.hpp"
 
 namespace viewmgr::pg {
 

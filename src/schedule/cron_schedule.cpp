@@ -1,4 +1,4 @@
-#include "pg/cron_schedule.hpp"
+#include "schedule/cron_schedule.hpp"
 
 #include <cstring>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "pg/refresh.hpp"
+#include "refresh/refresh.hpp"
 
 #include <algorithm>
 #include <map>
@@ -8,9 +8,9 @@
 #include "core/snapshot_text.hpp"
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
-#include "pg/change_tracking.hpp"
+#include "refresh/change_tracking.hpp"
 #include "pg/scopes.hpp"
-#include "pg/settings.hpp"
+#include "api/settings.hpp"
 #include "pg/spi.hpp"
 
 extern "C" {

@@ -1,4 +1,4 @@
-#include "pg/settings.hpp"
+#include "api/settings.hpp"
 
 #include "pg/postgres.hpp"
 

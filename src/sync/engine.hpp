@@ -11,8 +11,8 @@
 
 #include "core/dependency_graph.hpp"
 #include "core/rebuild_plan.hpp"
-#include "pg/definition.hpp"
-#include "pg/registry.hpp"
+#include "sync/definition.hpp"
+#include "registry/registry.hpp"
 
 namespace viewmgr::pg {
 

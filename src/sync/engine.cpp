@@ -1,4 +1,4 @@
-#include "pg/engine.hpp"
+#include "sync/engine.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -8,9 +8,9 @@
 #include "core/fingerprint.hpp"
 #include "pg/boundary.hpp"
 #include "pg/compat.hpp"
-#include "pg/history.hpp"
-#include "pg/refresh.hpp"
-#include "pg/saved_relation.hpp"
+#include "registry/history.hpp"
+#include "refresh/refresh.hpp"
+#include "sync/saved_relation.hpp"
 #include "pg/scopes.hpp"
 #include "pg/spi.hpp"
 

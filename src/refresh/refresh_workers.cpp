@@ -1,4 +1,4 @@
-#include "pg/refresh_workers.hpp"
+#include "refresh/refresh_workers.hpp"
 
 #include <cstring>
 #include <exception>
@@ -6,8 +6,8 @@
 #include "core/error.hpp"
 #include "pg/background_workers.hpp"
 #include "pg/boundary.hpp"
-#include "pg/history.hpp"
-#include "pg/settings.hpp"
+#include "registry/history.hpp"
+#include "api/settings.hpp"
 #include "pg/spi.hpp"
 
 extern "C" {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "pg/refresh.hpp"
+#include "refresh/refresh.hpp"
 
 extern "C" {
 #include "postmaster/bgworker.h"
