@@ -27,7 +27,7 @@ $node->safe_psql('postgres', q{
 
 my $state_query = q{
   SELECT (SELECT md5(string_agg(concat_ws('|', schema_name, relation_name, definition,
-                                          built_fingerprint, built_viewdef), ',' ORDER BY relation_name))
+                                          built_definition, built_viewdef), ',' ORDER BY relation_name))
             FROM viewmgr.managed_view)
       || ' ' || (SELECT string_agg(relname || ':' || relkind::text, ',' ORDER BY relname)
                    FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('v', 'm'))

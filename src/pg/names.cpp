@@ -1,5 +1,7 @@
 #include "pg/names.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
@@ -78,17 +80,44 @@ std::vector<std::string> parse_user_name(const std::string& text, const char* wh
   return parts;
 }
 
+std::optional<QualifiedName> resolve_name(const std::vector<std::string>& parts,
+                                          const std::vector<std::string>& path, PathRule rule,
+                                          const std::function<bool(const QualifiedName&)>& exists) {
+  if (parts.size() == 2) return QualifiedName{parts[0], parts[1]};
+  std::vector<std::string> schemas;
+  bool path_has_catalog = std::find(path.begin(), path.end(), "pg_catalog") != path.end();
+  if (rule == PathRule::kRead && !path_has_catalog) schemas.push_back("pg_catalog");
+  for (const auto& schema : path) {
+    if (rule == PathRule::kCreate && schema == "pg_catalog") continue;
+    schemas.push_back(schema);
+  }
+  for (const auto& schema : schemas) {
+    QualifiedName candidate{schema, parts.back()};
+    if (exists(candidate)) return candidate;
+  }
+  return std::nullopt;
+}
+
 QualifiedName resolve_for_create(const std::string& text, const std::vector<std::string>& path) {
   std::vector<std::string> parts = parse_user_name(text, "view_name");
-  if (parts.size() == 2) return {parts[0], parts[1]};
-  for (const auto& schema : path) {
-    if (schema == "pg_catalog") continue;
-    const char* s = schema.c_str();
-    bool exists = pg_call([&] { return OidIsValid(get_namespace_oid(s, true)); });
-    if (exists) return {schema, parts[0]};
+  auto schema_exists = [](const QualifiedName& candidate) {
+    const char* s = candidate.schema.c_str();
+    return pg_call([&] { return OidIsValid(get_namespace_oid(s, true)); });
+  };
+  auto name = resolve_name(parts, path, PathRule::kCreate, schema_exists);
+  if (!name.has_value()) {
+    throw Error("3F000", "no schema has been selected to create view \"" + parts[0] + "\" in",
+                {}, "Qualify the view name, or register it with a search_path naming a schema.");
   }
-  throw Error("3F000", "no schema has been selected to create view \"" + parts[0] + "\" in",
-              {}, "Qualify the view name, or register it with a search_path naming a schema.");
+  return *name;
+}
+
+Oid find_relation(const std::vector<std::string>& parts, const std::vector<std::string>& path) {
+  auto name = resolve_name(parts, path, PathRule::kRead,
+                           [](const QualifiedName& candidate) {
+                             return OidIsValid(relation_oid(candidate));
+                           });
+  return name.has_value() ? relation_oid(*name) : InvalidOid;
 }
 
 std::string current_user_name() {

@@ -2,6 +2,7 @@
 #pragma once
 #include "pg/postgres.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,8 +35,22 @@ std::string search_path_setting(const std::vector<std::string>& schemas);
 // argument in messages.
 std::vector<std::string> parse_user_name(const std::string& text, const char* what);
 
-// Where CREATE VIEW would put an unqualified name: the first existing schema of the path.
+// The one rule pg_viewmgr resolves names by, PostgreSQL's own. A qualified name is taken
+// as it is. An unqualified one is looked up the way the parser reads a relation name
+// (kRead: pg_catalog first unless the path places it, then each schema of the path) or the
+// way CREATE places one (kCreate: the first schema of the path, never pg_catalog
+// implicitly); the first candidate for which `exists` holds wins. nullopt when none does.
+enum class PathRule { kRead, kCreate };
+std::optional<QualifiedName> resolve_name(const std::vector<std::string>& parts,
+                                          const std::vector<std::string>& path, PathRule rule,
+                                          const std::function<bool(const QualifiedName&)>& exists);
+
+// Where CREATE VIEW would put a user-given name: the first existing schema of the path.
 QualifiedName resolve_for_create(const std::string& text, const std::vector<std::string>& path);
+
+// An existing relation by name parts (one or two), as a query would read it; InvalidOid if
+// absent.
+Oid find_relation(const std::vector<std::string>& parts, const std::vector<std::string>& path);
 
 // The current role's name (inside SECURITY INVOKER functions: the caller).
 std::string current_user_name();

@@ -12,7 +12,7 @@
 #include "core/dependency_graph.hpp"
 #include "core/refresh_schedule.hpp"
 #include "pg/boundary.hpp"
-#include "sync/engine.hpp"
+#include "sync/managed_views.hpp"
 #include "registry/history.hpp"
 
 namespace viewmgr::pg {

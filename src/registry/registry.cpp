@@ -26,12 +26,14 @@ enum RegistryColumn {
   kWithData,
   kComment,
   kViewOptions,
-  kCanonicalDefinition,
-  kBuiltFingerprint,
-  kBuiltDefinitionFingerprint,
+  kBuiltDefinition,
+  kBuiltSearchPath,
+  kBuiltIndexSpecs,
+  kBuiltWithData,
+  kBuiltComment,
+  kBuiltViewOptions,
   kBuiltViewdef,
   kBuiltIndexes,
-  kBuiltViewOptions,
   kBuiltRelid,
   kBuiltRuleXmin,
   kOwner,
@@ -42,8 +44,9 @@ enum RegistryColumn {
 
 constexpr const char* kSelectAll =
     "SELECT schema_name, relation_name, materialized, definition, search_path, depends_on, "
-    "reads, indexes, with_data, comment, view_options, canonical_definition, "
-    "built_fingerprint, built_definition_fingerprint, built_viewdef, built_indexes, built_view_options, built_relid, built_rule_xmin, owner, "
+    "reads, indexes, with_data, comment, view_options, built_definition, built_search_path, "
+    "built_index_specs, built_with_data, built_comment, built_view_options, built_viewdef, "
+    "built_indexes, built_relid, built_rule_xmin, owner, "
     "last_refreshed_at, last_refresh_duration, last_error "
     "FROM viewmgr.managed_view ORDER BY schema_name, relation_name";
 
@@ -59,13 +62,20 @@ Value bool_value(bool b) { return std::string(b ? "true" : "false"); }
 
 BuildSpec ManagedView::spec() const {
   BuildSpec spec;
-  spec.materialized = materialized;
-  spec.canonical_definition = canonical_definition.value_or("");
+  spec.definition = definition;
+  spec.search_path = search_path;
   // Compared as PostgreSQL reads them, so spelling (case, spaces) is not a change.
   for (const auto& index : indexes) spec.indexes.push_back(normalize_index_spec(index));
   spec.with_data = with_data;
   spec.comment = comment;
   spec.view_options = view_options;
+  return spec;
+}
+
+BuildSpec ManagedView::built_spec() const {
+  BuildSpec spec{built_definition.value_or(""), built_search_path, {}, built_with_data,
+                 built_comment, built_view_options};
+  for (const auto& index : built_index_specs) spec.indexes.push_back(normalize_index_spec(index));
   return spec;
 }
 
@@ -86,12 +96,14 @@ std::vector<ManagedView> load_registry() {
     v.with_data = row[kWithData] == std::optional<std::string>("t");
     v.comment = row[kComment];
     v.view_options = text_array(row[kViewOptions]);
-    v.canonical_definition = row[kCanonicalDefinition];
-    v.built_fingerprint = row[kBuiltFingerprint];
-    v.built_definition_fingerprint = row[kBuiltDefinitionFingerprint];
+    v.built_definition = row[kBuiltDefinition];
+    v.built_search_path = text_array(row[kBuiltSearchPath]);
+    v.built_index_specs = text_array(row[kBuiltIndexSpecs]);
+    v.built_with_data = row[kBuiltWithData] != std::optional<std::string>("f");
+    v.built_comment = row[kBuiltComment];
+    v.built_view_options = text_array(row[kBuiltViewOptions]);
     v.built_viewdef = row[kBuiltViewdef];
     v.built_indexes = text_array(row[kBuiltIndexes]);
-    v.built_view_options = text_array(row[kBuiltViewOptions]);
     v.built_relid = row[kBuiltRelid] ? to_oid(row[kBuiltRelid]) : InvalidOid;
     v.built_rule_xmin = row[kBuiltRuleXmin]
                             ? static_cast<TransactionId>(std::stoul(*row[kBuiltRuleXmin]))
@@ -110,41 +122,44 @@ void save_registration(const ManagedView& v) {
   spi_query(
       "INSERT INTO viewmgr.managed_view AS m (schema_name, relation_name, materialized, "
       "definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, "
-      "canonical_definition, owner) "
+      "owner) "
       "VALUES ($1, $2, $3::boolean, $4, $5::text[], $6::text[], $7::text[], $8::text[], "
-      "$9::boolean, $10, $11::text[], $12, $13::name) "
+      "$9::boolean, $10, $11::text[], $12::name) "
       "ON CONFLICT (schema_name, relation_name) DO UPDATE SET "
       "materialized = EXCLUDED.materialized, definition = EXCLUDED.definition, "
       "search_path = EXCLUDED.search_path, depends_on = EXCLUDED.depends_on, "
       "reads = EXCLUDED.reads, indexes = EXCLUDED.indexes, with_data = EXCLUDED.with_data, "
       "comment = EXCLUDED.comment, view_options = EXCLUDED.view_options, "
-      "canonical_definition = EXCLUDED.canonical_definition, owner = EXCLUDED.owner, "
+      "owner = EXCLUDED.owner, "
       "updated_at = pg_catalog.now()",
       {{v.name.schema}, {v.name.name}, {bool_value(v.materialized)}, {v.definition},
        {array_value(v.search_path)}, {array_value(v.depends_on)}, {array_value(v.reads)},
        {array_value(v.indexes)}, {bool_value(v.with_data)}, {v.comment},
-       {array_value(v.view_options)}, {v.canonical_definition}, {v.owner}});
+       {array_value(v.view_options)}, {v.owner}});
 }
 
 BuildRecorder::BuildRecorder() {
   ScopedRegistryWriter writer;
   statement_ = std::make_unique<PreparedStatement>(
-      "UPDATE viewmgr.managed_view SET reads = $3, canonical_definition = $4, "
-      "built_fingerprint = $5, built_definition_fingerprint = $6, built_viewdef = $7, "
-      "built_indexes = $8, built_relid = $9, built_view_options = $10, built_rule_xmin = $11, built_at = pg_catalog.now(), last_error = NULL "
+      "UPDATE viewmgr.managed_view SET reads = $3, built_definition = $4, "
+      "built_search_path = $5, built_index_specs = $6, built_with_data = $7, "
+      "built_comment = $8, built_view_options = $9, built_viewdef = $10, built_indexes = $11, "
+      "built_relid = $12, built_rule_xmin = $13, built_at = pg_catalog.now(), last_error = NULL "
       "WHERE schema_name = $1 AND relation_name = $2",
-      std::vector<Oid>{TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-                       TEXTARRAYOID, OIDOID, TEXTARRAYOID, XIDOID});
+      std::vector<Oid>{TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
+                       BOOLOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTARRAYOID, OIDOID, XIDOID});
 }
 
 BuildRecorder::~BuildRecorder() = default;
 
 void BuildRecorder::record(const ManagedView& v) {
   ScopedRegistryWriter writer;
-  statement_->execute({v.name.schema, v.name.name, array_value(v.reads), v.canonical_definition,
-                       v.built_fingerprint, v.built_definition_fingerprint, v.built_viewdef,
+  statement_->execute({v.name.schema, v.name.name, array_value(v.reads), v.built_definition,
+                       array_value(v.built_search_path), array_value(v.built_index_specs),
+                       bool_value(v.built_with_data), v.built_comment,
+                       array_value(v.built_view_options), v.built_viewdef,
                        array_value(v.built_indexes), std::to_string(v.built_relid),
-                       array_value(v.built_view_options), std::to_string(v.built_rule_xmin)});
+                       std::to_string(v.built_rule_xmin)});
 }
 
 void delete_registration(const QualifiedName& name) {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/fingerprint.hpp"
+#include "core/build_spec.hpp"
 #include "pg/names.hpp"
 #include "pg/spi.hpp"
 
@@ -27,12 +27,17 @@ struct ManagedView {
   bool with_data = true;
   std::optional<std::string> comment;
   std::vector<std::string> view_options;
-  std::optional<std::string> canonical_definition;
-  std::optional<std::string> built_fingerprint;
-  std::optional<std::string> built_definition_fingerprint;
+  // What was last built: the declaration as it stood (compared field by field with the
+  // current one), the canonical form of the live definition right after the build, and the
+  // definitions of the indexes it created. All unset while the view was never built.
+  std::optional<std::string> built_definition;
+  std::vector<std::string> built_search_path;
+  std::vector<std::string> built_index_specs;  // as declared
+  bool built_with_data = true;
+  std::optional<std::string> built_comment;
+  std::vector<std::string> built_view_options;
   std::optional<std::string> built_viewdef;
   std::vector<std::string> built_indexes;
-  std::vector<std::string> built_view_options;
   Oid built_relid = InvalidOid;
   TransactionId built_rule_xmin = InvalidTransactionId;
   std::string owner;
@@ -40,9 +45,15 @@ struct ManagedView {
   std::optional<std::string> last_refresh_duration;
   std::optional<std::string> last_error;
 
+  // Not stored: the canonical form of the registered definition, once analysed in this
+  // call (derivable at any time from definition and search_path).
+  std::optional<std::string> analyzed_canonical;
+
   std::string kind() const { return materialized ? "materialized view" : "view"; }
-  // The build spec of the registered declaration; needs canonical_definition.
+  bool is_built() const { return built_viewdef.has_value(); }
+  // The declaration, and the declaration as last built, for compare_specs().
   BuildSpec spec() const;
+  BuildSpec built_spec() const;
 };
 
 // All managed views, ordered by schema and name.
@@ -51,7 +62,7 @@ std::vector<ManagedView> load_registry();
 // Inserts or updates the declaration (not the build state).
 void save_registration(const ManagedView& view);
 
-// Records what was just built (and the declaration's canonical form and reads).
+// Records what was just built (the declaration as built, the live definition, the reads).
 // Planned once per call: sync() records hundreds of builds.
 class BuildRecorder {
  public:

@@ -7,6 +7,7 @@
 #include "pg/background_workers.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
+#include "registry/registry.hpp"
 
 extern "C" {
 #include "storage/ipc.h"
@@ -114,6 +115,7 @@ std::string default_job_name() {
 
 int64 schedule_refresh(const std::string& schedule, const std::optional<std::string>& job_name,
                        bool only_stale) {
+  require_writable("viewmgr.schedule");
   std::string database = cron_database();
   std::string here = pg_call([] { return get_database_name(MyDatabaseId); });
   std::string user = pg_call([] { return GetUserNameFromId(GetUserId(), false); });
@@ -131,6 +133,7 @@ int64 schedule_refresh(const std::string& schedule, const std::optional<std::str
 }
 
 bool unschedule_refresh(const std::optional<std::string>& job_name) {
+  require_writable("viewmgr.unschedule");
   std::string database = cron_database();
   std::string name = job_name.value_or(default_job_name());
   // Only the caller's own job of that name: pg_cron names are unique per user.

@@ -283,7 +283,7 @@ SELECT is(viewmgr.register('ps.o', 'SELECT a, b FROM ps.t WHERE a > 0',
 
 CREATE TEMP TABLE ps_versions AS SELECT vmt.catalog_versions('ps') AS v;
 CREATE TEMP TABLE ps_registry AS
-  SELECT relation_name, built_fingerprint, built_viewdef, built_indexes
+  SELECT relation_name, built_definition, built_index_specs, built_comment, built_viewdef, built_indexes
     FROM viewmgr.managed_view WHERE schema_name = 'ps';
 -- New rows: a rebuild or refresh of ps.m would show them.
 INSERT INTO ps.t VALUES (10, 'ten', 10);
@@ -315,9 +315,9 @@ SELECT is(viewmgr.register('ps.o', 'SELECT a, b FROM ps.t WHERE (a > 0)',
 SELECT is(vmt.catalog_versions('ps'), (SELECT v FROM ps_versions),
           'no DDL ran: pg_class, pg_rewrite, pg_attribute and pg_description rows are the same versions');
 SELECT is((SELECT count(*)::int FROM ps.m), 2, 'ps.m still holds its old data (not refreshed, not rebuilt)');
-SELECT is(ARRAY(SELECT relation_name || ' ' || built_fingerprint || ' ' || built_viewdef || ' ' || built_indexes::text
+SELECT is(ARRAY(SELECT relation_name || ' ' || built_definition || ' ' || built_index_specs::text || ' ' || coalesce(built_comment, '') || ' ' || built_viewdef || ' ' || built_indexes::text
                   FROM viewmgr.managed_view WHERE schema_name = 'ps' ORDER BY 1),
-          ARRAY(SELECT relation_name || ' ' || built_fingerprint || ' ' || built_viewdef || ' ' || built_indexes::text
+          ARRAY(SELECT relation_name || ' ' || built_definition || ' ' || built_index_specs::text || ' ' || coalesce(built_comment, '') || ' ' || built_viewdef || ' ' || built_indexes::text
                   FROM ps_registry ORDER BY 1),
           'the registry still describes the same build');
 

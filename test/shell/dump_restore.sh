@@ -36,8 +36,8 @@ SELECT viewmgr.register('public.ünïcode_view', 'SELECT count(*) AS n FROM "Big
 SQL
 
 registry_query="SELECT string_agg(concat_ws('|', schema_name, relation_name, materialized, definition,
-  search_path, depends_on, reads, indexes, with_data, comment, view_options, canonical_definition,
-  built_fingerprint, built_definition_fingerprint, built_viewdef, built_indexes, owner),
+  search_path, depends_on, reads, indexes, with_data, comment, view_options, built_definition,
+  built_search_path, built_index_specs, built_with_data, built_comment, built_viewdef, built_indexes, owner),
   E'\n' ORDER BY schema_name, relation_name) FROM viewmgr.managed_view"
 
 pg_dump -d "$SRC" -f "$DUMP"

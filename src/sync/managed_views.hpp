@@ -1,34 +1,19 @@
-// The sync engine: compares the registry with the catalogs, plans through the pure C++ core
-// (src/core/rebuild_plan.hpp) and runs the DDL as the calling role.
+// The registry loaded into memory with its dependency graph: what sync(), drift() and the
+// refresh engine work from.
 #pragma once
-#include "pg/postgres.hpp"
 
-#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "core/dependency_graph.hpp"
-#include "core/rebuild_plan.hpp"
-#include "sync/definition.hpp"
 #include "registry/registry.hpp"
+#include "sync/definition.hpp"
 
 namespace viewmgr::pg {
 
-struct SyncRow {
-  std::string view_name;
-  std::string action;
-  std::string reason;
-};
-
-struct DriftRow {
-  std::string view_name;
-  std::string drift;  // missing, definition, kind, indexes, unpopulated
-  std::string detail;
-};
-
-// The registry loaded into memory with its dependency graph. NodeIds index `views`.
+// NodeIds index `views`.
 class ManagedViews {
  public:
   // Takes the registry as loaded by load_registry(). `resolve_unbuilt`: resolve again what
@@ -45,10 +30,19 @@ class ManagedViews {
   std::optional<NodeId> find(const QualifiedName& name) const;
   bool is_managed(const std::string& display_name) const;
 
+  // A managed view by user-given name (qualified, or the first match along `path`); errors
+  // (42704) when it is not managed.
+  NodeId find_by_user_name(const std::string& text, const std::vector<std::string>& path) const;
+
   // Qualified display names of what `refs` name, resolved with `path` the way the parser
   // would once every managed view exists.
   std::vector<std::string> resolve(const std::vector<RelationRef>& refs,
                                    const std::vector<std::string>& path) const;
+
+  // Declared dependencies (user-given names) as qualified display names: a managed view
+  // along the path if there is one, else what the parser would read.
+  std::vector<std::string> resolve_declared(const std::vector<std::string>& depends_on,
+                                            const std::vector<std::string>& path) const;
 
   // Managed views that `node` depends on (inferred and declared), as display names.
   std::vector<std::string> managed_dependencies(NodeId node) const;
@@ -66,25 +60,5 @@ class ManagedViews {
   std::unordered_map<std::string, NodeId> by_display_;
   DependencyGraph graph_;
 };
-
-// sync(): `scope` (NodeIds) limits the work, e.g. to what register() touches.
-std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
-                                const std::optional<std::vector<NodeId>>& scope = std::nullopt);
-
-// run_with_dependents(): saves and drops every view depending on `roots` (managed or not,
-// at any depth), runs `between`, then recreates them in dependency order with everything
-// they had. Returns the recreated views in build order.
-std::vector<SyncRow> rebuild_dependents(ManagedViews& managed, const std::vector<Oid>& roots,
-                                        const std::function<void()>& between);
-
-// adopt(): registers existing views as they are, without any DDL; returns how many were
-// taken under management (views already managed are skipped).
-int adopt_views(ManagedViews& managed, const std::vector<Oid>& relids);
-
-std::vector<DriftRow> find_drift(const ManagedViews& managed);
-
-// viewmgr.status's state for each view (indexed by NodeId).
-std::vector<std::string> view_states(const ManagedViews& managed);
-
 
 }  // namespace viewmgr::pg

@@ -1,0 +1,256 @@
+-- pg_viewmgr 0.2.0: the registry of managed views and the SQL API. The engine itself is
+-- C++ (see src/); this script only declares objects.
+\echo Use "CREATE EXTENSION pg_viewmgr" to load this file. \quit
+
+-- Fails if the schema exists: the extension owns it and everything in it.
+CREATE SCHEMA viewmgr;
+GRANT USAGE ON SCHEMA viewmgr TO PUBLIC;
+
+-- One row per managed view. Written only by pg_viewmgr's functions (which write it as the
+-- extension owner); readable by everyone. Column names are mirrored in src/registry/registry.cpp.
+CREATE TABLE viewmgr.managed_view (
+    schema_name           text        NOT NULL,
+    relation_name         text        NOT NULL,
+    materialized          boolean     NOT NULL,
+    -- the definition as registered (one query, without a trailing semicolon)
+    definition            text        NOT NULL,
+    -- schemas the definition is resolved with, fixed at registration ($user expanded)
+    search_path           text[]      NOT NULL,
+    -- declared extra dependencies and dependencies inferred from the definition, as
+    -- qualified names (quote_ident(schema) || '.' || quote_ident(name))
+    depends_on            text[]      NOT NULL DEFAULT '{}',
+    reads                 text[]      NOT NULL DEFAULT '{}',
+    indexes               text[]      NOT NULL DEFAULT '{}',
+    with_data             boolean     NOT NULL DEFAULT true,
+    comment               text,
+    view_options          text[]      NOT NULL DEFAULT '{}',
+    -- the relation last built: its pg_get_viewdef-style canonical form right after the
+    -- build and the definitions of the indexes that build created
+    built_viewdef         text,
+    built_indexes         text[],
+    -- the view options the last build declared; any other option on the view was set by hand
+    built_view_options    text[],
+    -- the oid of the relation last built; only used to recognise it after a rename by hand
+    -- (oids change across dump and restore, names are the identity)
+    built_relid           oid,
+    -- the raw xmin of that relation's rule row after the build: while both are unchanged the
+    -- live definition is what was built, without deparsing it again
+    built_rule_xmin       xid,
+    owner                 name        NOT NULL,
+    registered_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at            timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    built_at              timestamptz,
+    last_refreshed_at     timestamptz,
+    last_refresh_duration interval,
+    last_error            text,
+    -- the declaration as it stood when the view was last built (NULL: never built): sync()
+    -- compares it field by field with the current one to say what changed
+    built_definition      text,
+    built_search_path     text[],
+    built_index_specs     text[],
+    built_with_data       boolean,
+    built_comment         text,
+    PRIMARY KEY (schema_name, relation_name)
+);
+
+COMMENT ON TABLE viewmgr.managed_view IS
+    'pg_viewmgr registry: one row per managed view; change it only through viewmgr functions';
+
+SELECT pg_catalog.pg_extension_config_dump('viewmgr.managed_view', '');
+REVOKE ALL ON viewmgr.managed_view FROM PUBLIC;
+GRANT SELECT ON viewmgr.managed_view TO PUBLIC;
+
+-- One row per build or refresh. Bounded: rows older than viewmgr.history_retention go when
+-- refresh_all() runs, or with viewmgr.purge_history().
+CREATE TABLE viewmgr.history (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    view_name   text        NOT NULL,
+    operation   text        NOT NULL CHECK (operation IN ('create', 'replace', 'rebuild', 'drop', 'refresh')),
+    started_at  timestamptz NOT NULL,
+    finished_at timestamptz,
+    outcome     text        NOT NULL CHECK (outcome IN ('succeeded', 'failed', 'skipped')),
+    detail      text
+);
+CREATE INDEX ON viewmgr.history (finished_at);
+REVOKE ALL ON viewmgr.history FROM PUBLIC;
+GRANT SELECT ON viewmgr.history TO PUBLIC;
+
+-- Change tracking for staleness. A statement trigger on every table a managed materialized
+-- view reads (directly or through views) appends (table, writing transaction) here, once per
+-- transaction and table: append-only, so concurrent writers never wait for each other.
+-- A materialized view is stale when a source has a row whose transaction its last refresh
+-- could not see. Unlogged (writers pay no WAL for it); crash recovery empties it, which the
+-- row with relid 0 reveals: then every view counts as stale until it is refreshed.
+CREATE UNLOGGED TABLE viewmgr.source_change (
+    relid oid  NOT NULL,
+    xid   xid8 NOT NULL
+);
+INSERT INTO viewmgr.source_change VALUES (0, '0');
+REVOKE ALL ON viewmgr.source_change FROM PUBLIC;
+
+-- When the change log was last found emptied by crash recovery. A refresh recorded before
+-- that time may have missed changes the lost log rows recorded, so it counts as stale.
+CREATE TABLE viewmgr.change_log_reset (reset_at timestamptz NOT NULL);
+INSERT INTO viewmgr.change_log_reset VALUES ('-infinity');
+REVOKE ALL ON viewmgr.change_log_reset FROM PUBLIC;
+GRANT SELECT ON viewmgr.change_log_reset TO PUBLIC;
+
+-- What the last successful refresh of each materialized view could see. Not dumped: after a
+-- restore every view counts as stale once.
+CREATE TABLE viewmgr.refresh_state (
+    schema_name   text        NOT NULL,
+    relation_name text        NOT NULL,
+    snapshot      pg_snapshot NOT NULL,
+    refreshed_at  timestamptz NOT NULL,
+    PRIMARY KEY (schema_name, relation_name)
+);
+REVOKE ALL ON viewmgr.refresh_state FROM PUBLIC;
+GRANT SELECT ON viewmgr.refresh_state TO PUBLIC;
+
+-- The one function without a pinned search_path, on purpose: it runs on every write to a
+-- tracked table, resolves no name through search_path (it appends to viewmgr.source_change
+-- by oid from C, no SQL), and a SET clause would make PostgreSQL save and restore settings
+-- around every call, which costs writers more than the tracking itself.
+CREATE FUNCTION viewmgr.track_change()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'viewmgr_track_change';
+
+-- Every function pins search_path. Functions that resolve user-written names take the
+-- caller's search_path as a defaulted argument: defaults are evaluated in the caller's
+-- session before the function's own SET clause applies.
+
+CREATE FUNCTION viewmgr.register(
+    view_name    text,
+    definition   text,
+    materialized boolean DEFAULT false,
+    depends_on   text[]  DEFAULT '{}',
+    indexes      text[]  DEFAULT '{}',
+    with_data    boolean DEFAULT true,
+    comment      text    DEFAULT NULL,
+    apply        boolean DEFAULT true,
+    view_options text[]  DEFAULT '{}',
+    search_path  text    DEFAULT pg_catalog.current_setting('search_path'))
+RETURNS text
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_register';
+
+COMMENT ON FUNCTION viewmgr.register(text, text, boolean, text[], text[], boolean, text, boolean, text[], text) IS
+    'declare a managed view (and build it unless apply => false); returns created, replaced, rebuilt, unchanged or registered';
+
+CREATE FUNCTION viewmgr.unregister(
+    view_name   text,
+    drop_view   boolean DEFAULT true,
+    cascade     boolean DEFAULT false,
+    search_path text    DEFAULT pg_catalog.current_setting('search_path'))
+RETURNS void
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_unregister';
+
+CREATE FUNCTION viewmgr.sync(dry_run boolean DEFAULT false)
+RETURNS TABLE(view_name text, action text, reason text)
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_sync';
+
+CREATE FUNCTION viewmgr.drift()
+RETURNS TABLE(view_name text, drift text, detail text)
+LANGUAGE C STRICT STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_drift';
+
+CREATE FUNCTION viewmgr.dependency_order()
+RETURNS TABLE(step integer, level integer, view_name text, depends_on text[])
+LANGUAGE C STRICT STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_dependency_order';
+
+CREATE FUNCTION viewmgr.graph(format text DEFAULT 'dot')
+RETURNS text
+LANGUAGE C CALLED ON NULL INPUT STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_graph';
+
+-- Runs DDL on objects views depend on (e.g. ALTER TABLE ... ALTER COLUMN ... TYPE): saves
+-- and drops the dependent views, managed or not, runs the DDL and recreates them with their
+-- grants, comments, options and indexes, all in the caller's transaction.
+CREATE FUNCTION viewmgr.run_with_dependents(
+    ddl         text,
+    search_path text DEFAULT pg_catalog.current_setting('search_path'))
+RETURNS TABLE(view_name text, action text, detail text)
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_run_with_dependents';
+
+-- Takes existing views under management as they are (no DDL, data untouched).
+CREATE FUNCTION viewmgr.adopt(
+    view_name   text DEFAULT NULL,
+    schema_name text DEFAULT NULL,
+    search_path text DEFAULT pg_catalog.current_setting('search_path'))
+RETURNS integer
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_adopt';
+
+CREATE FUNCTION viewmgr.refresh(
+    matview      text,
+    concurrently boolean DEFAULT NULL,
+    cascade      boolean DEFAULT false,
+    search_path  text    DEFAULT pg_catalog.current_setting('search_path'))
+RETURNS TABLE(view_name text, action text, duration interval, detail text)
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_refresh';
+
+-- Refreshes managed materialized views in dependency order; each in a transaction of its own
+-- (background workers), so a view is locked only while it is refreshed.
+CREATE FUNCTION viewmgr.refresh_all(
+    only_stale   boolean DEFAULT true,
+    concurrently boolean DEFAULT NULL,
+    parallel     integer DEFAULT 1)
+RETURNS TABLE(view_name text, action text, duration interval, detail text)
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_refresh_all';
+
+CREATE FUNCTION viewmgr.purge_history(older_than interval DEFAULT NULL)
+RETURNS bigint
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_purge_history';
+
+-- A pg_cron job that runs refresh_all() in this database, even when pg_cron lives in another
+-- database of the cluster. The default job name carries the database name (pg_cron job
+-- names are unique per user, not per database); scheduling again under the same name
+-- updates the same job.
+CREATE FUNCTION viewmgr.schedule(
+    schedule   text,
+    job_name   text    DEFAULT NULL,
+    only_stale boolean DEFAULT true)
+RETURNS bigint
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_schedule';
+
+CREATE FUNCTION viewmgr.unschedule(job_name text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_unschedule';
+
+-- One row per managed view with its state, computed from the registry and the catalogs.
+CREATE FUNCTION viewmgr.view_states()
+RETURNS TABLE(view_name text, kind text, state text, last_refreshed_at timestamptz,
+              last_refresh_duration interval, last_error text, depends_on text[])
+LANGUAGE C STRICT STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_view_states';
+
+CREATE VIEW viewmgr.status AS
+    SELECT view_name, kind, state, last_refreshed_at, last_refresh_duration, last_error,
+           depends_on
+      FROM viewmgr.view_states();
+
+GRANT SELECT ON viewmgr.status TO PUBLIC;

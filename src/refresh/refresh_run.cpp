@@ -1,0 +1,132 @@
+#include "refresh/refresh_run.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "core/refresh_schedule.hpp"
+#include "pg/boundary.hpp"
+#include "refresh/refresh_workers.hpp"
+#include "registry/history.hpp"
+#include "registry/registry.hpp"
+#include "sync/assess.hpp"
+
+extern "C" {
+#include "access/transam.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+}
+
+namespace viewmgr::pg {
+
+std::vector<RefreshRow> refresh_view(const std::string& name, std::optional<bool> concurrently,
+                                     bool cascade, const std::string& search_path) {
+  require_writable("viewmgr.refresh");
+  ManagedViews managed(load_registry(), false);
+  NodeId managed_node = managed.find_by_user_name(name, expand_search_path(search_path));
+  const ManagedView& view = managed.views()[managed_node];
+  if (!view.materialized) {
+    throw Error(sqlstate::kWrongObjectType, view.display_name + " is not a materialized view");
+  }
+  MatviewSet::recover_change_log();
+  MatviewSet set(managed);
+  auto node = set.find(view.display_name);
+  if (!node.has_value()) {
+    throw Error(sqlstate::kObjectNotInPrerequisiteState, view.display_name + " does not exist",
+                {}, "viewmgr.sync() creates it.");
+  }
+  set.ensure_tracking();
+  const DependencyGraph& graph = set.graph();
+  std::vector<NodeId> downstream = cascade ? graph.downstream_closure({*node}) : std::vector<NodeId>{*node};
+  std::vector<bool> wanted(graph.size(), false);
+  for (NodeId n : downstream) wanted[n] = true;
+  std::vector<std::string> reasons(graph.size());
+  for (NodeId n : downstream) {
+    if (n != *node) reasons[n] = "reads " + view.display_name;
+  }
+
+  // Only the named view and (with cascade) what reads it count as stale here, so the
+  // schedule hands out the named view first.
+  HistoryWriter history;
+  RefreshSchedule schedule(graph, wanted, /*only_stale=*/true);
+  std::vector<RefreshDone> done(graph.size());
+  if (schedule.next_ready() != node) {
+    throw Error(sqlstate::kInternalError, "pg_viewmgr: refresh schedule did not start with " +
+                                              view.display_name);
+  }
+  RefreshTarget target = set.target(*node);
+  target.concurrently = concurrently;
+  done[*node] = refresh_one(target, WhenBusy::kWait, history);
+  schedule.finish(*node, done[*node].outcome, done[*node].detail);
+  if (cascade) {
+    std::vector<RefreshDone> rest = run_schedule_here(set, schedule, concurrently, reasons);
+    for (NodeId n = 0; n < graph.size(); n++) {
+      if (n != *node) done[n] = rest[n];
+    }
+  }
+  std::vector<RefreshRow> rows;
+  for (auto& row : schedule_rows(set, schedule, done)) {
+    auto n = set.find(row.view_name);
+    if (n.has_value() && wanted[*n]) rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::vector<RefreshRow> refresh_all_views(bool only_stale, std::optional<bool> concurrently,
+                                          int parallel) {
+  if (parallel < 1) throw Error(sqlstate::kInvalidParameterValue, "parallel must be at least 1");
+  require_writable("viewmgr.refresh_all");
+  // Workers run each view in a transaction of their own; they cannot see what this
+  // transaction has written, so once it has written anything, refresh here instead.
+  bool use_workers = pg_call([] { return !TransactionIdIsValid(GetTopTransactionIdIfAny()); });
+  ManagedViews managed(load_registry(), false);
+  MatviewSet::recover_change_log();
+  MatviewSet set(managed);
+  std::optional<RefreshWorkers> workers;
+  if (use_workers) workers.emplace(set, parallel);
+  set.ensure_tracking();
+  std::vector<bool> stale;
+  std::vector<std::string> reasons;
+  for (const auto& s : set.staleness()) {
+    stale.push_back(s.stale);
+    reasons.push_back(s.stale ? s.reason : only_stale ? "a source was refreshed" : "");
+  }
+  RefreshSchedule schedule(set.graph(), stale, only_stale);
+  std::optional<std::vector<RefreshDone>> done;
+  if (workers.has_value() && workers->started()) done = workers->run(schedule, concurrently, reasons);
+  if (!done.has_value()) {
+    if (parallel > 1) {
+      pg_call([] {
+        ereport(NOTICE, (errmsg("refreshing in this session, one view at a time"),
+                         errdetail("The transaction has already written, or no background "
+                                   "worker could be started; locks are held until it ends.")));
+      });
+    }
+    done = run_schedule_here(set, schedule, concurrently, reasons);
+  }
+  std::vector<RefreshRow> rows = schedule_rows(set, schedule, *done);
+  set.prune_change_log();
+  purge_history(std::nullopt);
+  return rows;
+}
+
+std::vector<std::string> current_states(ManagedViews& managed) {
+  std::vector<std::string> states = view_states(managed);
+  bool in_recovery = pg_call([] { return RecoveryInProgress(); });
+  MatviewSet set(managed);
+  std::vector<Oid> refreshing = views_being_refreshed();
+  // The change log is unlogged: a standby cannot read it, so it cannot tell stale views.
+  std::vector<MatviewSet::Staleness> stale;
+  if (!in_recovery) stale = set.staleness();
+  for (NodeId n = 0; n < managed.views().size(); n++) {
+    auto m = set.find(managed.views()[n].display_name);
+    if (!m.has_value()) continue;
+    if (std::find(refreshing.begin(), refreshing.end(), set.target(*m).relid) != refreshing.end()) {
+      states[n] = "refreshing";
+    } else if (states[n] == "fresh" && !stale.empty() && stale[*m].stale) {
+      states[n] = "stale";
+    }
+  }
+  return states;
+}
+
+}  // namespace viewmgr::pg

@@ -1,0 +1,283 @@
+#include "sync/builder.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "core/rebuild_steps.hpp"
+#include "pg/boundary.hpp"
+#include "pg/scopes.hpp"
+#include "pg/spi.hpp"
+#include "refresh/refresh.hpp"
+#include "sync/assess.hpp"
+#include "sync/definition.hpp"
+
+extern "C" {
+#include "catalog/pg_class.h"
+#include "miscadmin.h"
+}
+
+namespace viewmgr::pg {
+
+namespace {
+
+const char* operation_of(Action action) {
+  switch (action) {
+    case Action::kCreated: return "create";
+    case Action::kRebuilt: return "rebuild";
+    default: return "replace";
+  }
+}
+
+std::string object_kind(bool materialized) {
+  return materialized ? "MATERIALIZED VIEW " : "VIEW ";
+}
+
+// Who the view is built as (and so who owns it): the owner it had before a rebuild, else
+// the owner of what stands there, else the role that registered it.
+std::string owner_of(const ManagedView& view, const SavedRelation* saved,
+                     const std::optional<LiveRelation>& live) {
+  if (saved != nullptr) return saved->owner;
+  if (live.has_value()) {
+    Oid owner = live->owner;
+    return std::string(pg_call([&] { return GetUserNameFromId(owner, false); }));
+  }
+  return view.owner;
+}
+
+}  // namespace
+
+void mark_built(ManagedView& view, Oid relid) {
+  view.built_viewdef = live_canonical_definition(relid);
+  view.built_definition = view.definition;
+  view.built_search_path = view.search_path;
+  view.built_index_specs = view.indexes;
+  view.built_with_data = view.with_data;
+  view.built_comment = view.comment;
+  view.built_view_options = view.view_options;
+  view.built_relid = relid;
+  view.built_rule_xmin = rule_xmin(relid);
+}
+
+void Builder::build(NodeId node, Action action, const SavedRelation* saved) {
+  ManagedView& view = managed_.view(node);
+  std::string started = clock_now();
+  const char* operation = operation_of(action);
+  auto live = live_relation(view.name);
+  ScopedOwner as_owner(owner_of(view, saved, live), view.display_name);
+  if (!live.has_value()) {
+    if (auto renamed = renamed_to(view)) {
+      rename_back(view, *renamed);
+      live = live_relation(view.name);
+      // It is back as it was built; only what the registry changed since remains to do.
+      if (action == Action::kCreated) action = Action::kReplaced;
+    }
+  }
+  std::vector<std::string> previously_built_indexes = view.built_indexes;
+  bool new_relation = action == Action::kCreated || action == Action::kRebuilt ||
+                      (action == Action::kReplaced && needs_view_ddl(view, live));
+  if (new_relation) create_view(view, live, saved);
+  if (view.materialized) sync_indexes(view, live->oid, new_relation);
+  apply_comment(view);
+  if (saved != nullptr) {
+    restore_saved(view, *saved, previously_built_indexes,
+                  view.materialized && saved->materialized());
+  }
+  record(view, live->oid, operation, started);
+}
+
+void Builder::rename_back(const ManagedView& view, const QualifiedName& current) {
+  std::string kind = object_kind(view.materialized);
+  std::string name = current.display();
+  if (current.name != view.name.name) {
+    spi_execute("ALTER " + kind + name + " RENAME TO " + quote_ident(view.name.name));
+    name = QualifiedName{current.schema, view.name.name}.display();
+  }
+  if (current.schema != view.name.schema) {
+    spi_execute("ALTER " + kind + name + " SET SCHEMA " + quote_ident(view.name.schema));
+  }
+}
+
+void Builder::create_view(ManagedView& view, std::optional<LiveRelation>& live,
+                          const SavedRelation* saved) {
+  // Reads are resolved again for every build: the view binds to what exists now.
+  view.reads = managed_.resolve(parse_definition(view.definition).reads, view.search_path);
+  bool or_replace = live.has_value();
+  if (or_replace && view.materialized) {
+    // Materialized views cannot be replaced in place; the plan drops them first.
+    throw Error(sqlstate::kInternalError,
+                "pg_viewmgr: " + view.display_name + " must be dropped before it is rebuilt");
+  }
+  std::optional<SavedRelation> live_state;
+  if (or_replace) live_state = save_relation(live->oid);
+  ViewDdl ddl = view_ddl(view, view.name, or_replace ? &*live_state : saved);
+  ddl.or_replace = or_replace;
+  run_create(view, ddl);
+  live = live_relation(view.name);
+  if (!live.has_value()) {
+    throw Error(sqlstate::kInternalError, view.display_name + " vanished while being built");
+  }
+}
+
+void Builder::run_create(const ManagedView& view, const ViewDdl& ddl) {
+  std::optional<std::string> snapshot;
+  std::string started;
+  if (ddl.materialized && ddl.with_data) {
+    started = clock_now();
+    snapshot = pin_snapshot();
+  }
+  {
+    ScopedSearchPath scope(search_path_setting(view.search_path));
+    spi_execute(create_view_sql(ddl));
+  }
+  // Recorded under the view's real name: a side-by-side build is swapped in within this
+  // same transaction.
+  if (snapshot.has_value()) record_refresh_state(view.name, *snapshot, started);
+}
+
+ViewDdl Builder::view_ddl(const ManagedView& view, const QualifiedName& target,
+                          const SavedRelation* before) const {
+  ViewDdl ddl{target, view.materialized, view.definition, view.view_options,
+              std::nullopt, view.with_data, false};
+  if (before == nullptr) return ddl;
+  if (!view.materialized && !before->materialized()) {
+    ddl.options = view_options_to_build(view.view_options, view.built_view_options,
+                                        normalize_view_options(before->reloptions));
+  }
+  // A materialized view keeps its storage parameters, which are never declared.
+  if (view.materialized && before->materialized()) {
+    ddl.options = before->reloptions;
+    ddl.tablespace = before->tablespace;
+    ddl.with_data = before->populated;
+  }
+  return ddl;
+}
+
+void Builder::sync_indexes(ManagedView& view, Oid relid, bool new_relation) {
+  // On the relation as it stood, the indexes the last build made go first: they are made
+  // again from the current declaration.
+  if (!new_relation && !view.built_indexes.empty()) {
+    for (const auto& index : live_indexes(relid)) {
+      if (std::find(view.built_indexes.begin(), view.built_indexes.end(), index.definition) !=
+          view.built_indexes.end()) {
+        spi_execute("DROP INDEX " + QualifiedName{view.name.schema, index.name}.display());
+      }
+    }
+  }
+  view.built_indexes.clear();
+  if (view.indexes.empty()) return;
+  std::vector<LiveIndex> before = live_indexes(relid);
+  {
+    ScopedSearchPath scope(search_path_setting(view.search_path));
+    for (const auto& spec : view.indexes) spi_execute(create_index_sql(view.name, spec));
+  }
+  for (const auto& index : live_indexes(relid)) {
+    bool existed = std::any_of(before.begin(), before.end(),
+                               [&](const LiveIndex& b) { return b.name == index.name; });
+    if (!existed) view.built_indexes.push_back(index.definition);
+  }
+}
+
+void Builder::apply_comment(const ManagedView& view) {
+  // Without a declared comment, one set by hand is left alone (or restored after a rebuild).
+  if (!view.comment.has_value()) return;
+  spi_execute("COMMENT ON " + object_kind(view.materialized) + view.display_name + " IS " +
+              quote_literal(*view.comment));
+}
+
+void Builder::restore_saved(const ManagedView& view, const SavedRelation& saved,
+                            const std::vector<std::string>& previously_built_indexes,
+                            bool indexes) {
+  RestoreOptions restore;
+  restore.comment = !view.comment.has_value();
+  restore.indexes = indexes;
+  restore.skip_index_definitions = previously_built_indexes;
+  restore_properties(saved, restore);
+}
+
+void Builder::record(ManagedView& view, Oid relid, const char* operation,
+                     const std::string& started) {
+  mark_built(view, relid);
+  recorder_.record(view);
+  history_.add(view.display_name, operation, started, "succeeded", std::nullopt);
+}
+
+std::string Builder::create_index_named(const QualifiedName& on, Oid relid, const std::string& spec) {
+  std::vector<LiveIndex> before = live_indexes(relid);
+  spi_execute(create_index_sql(on, spec));
+  auto name = new_index_name(before, live_indexes(relid));
+  if (!name.has_value()) {
+    throw Error(sqlstate::kInternalError, "index on " + on.display() + " not found after CREATE INDEX");
+  }
+  return *name;
+}
+
+Builder::Prebuilt Builder::prebuild(NodeId node, const SavedRelation* saved) {
+  ManagedView& view = managed_.view(node);
+  ScopedOwner as_owner(owner_of(view, saved, std::nullopt), view.display_name);
+  view.reads = managed_.resolve(parse_definition(view.definition).reads, view.search_path);
+  Prebuilt pre;
+  pre.started = clock_now();
+  std::uint32_t old_oid = saved != nullptr ? saved->oid : 0;
+  pre.temporary = {view.name.schema, side_by_side_name(old_oid, 0)};
+  for (int attempt = 1; OidIsValid(relation_oid(pre.temporary)); attempt++) {
+    pre.temporary.name = side_by_side_name(old_oid, attempt);
+  }
+  run_create(view, view_ddl(view, pre.temporary, saved));
+  Oid relid = relation_oid(pre.temporary);
+  ScopedSearchPath scope(search_path_setting(view.search_path));
+  for (const auto& spec : view.indexes) {
+    std::string built = create_index_named(pre.temporary, relid, spec);
+    pre.index_renames.emplace_back(
+        built, final_index_name(built, pre.temporary.name, view.name.name, NAMEDATALEN - 1));
+  }
+  pre.declared_indexes = pre.index_renames.size();
+  if (saved != nullptr && saved->materialized()) {
+    for (const auto& index : saved->indexes) {
+      bool declared = std::find(view.built_indexes.begin(), view.built_indexes.end(),
+                                index.definition) != view.built_indexes.end();
+      if (declared) continue;
+      std::string spec = index_spec_from_definition(index.definition, saved->display_name);
+      pre.index_renames.emplace_back(create_index_named(pre.temporary, relid, spec), index.name);
+      if (index.comment.has_value()) pre.hand_made_comments.emplace_back(index.name, *index.comment);
+    }
+  }
+  return pre;
+}
+
+void Builder::swap_in(NodeId node, const Prebuilt& pre, const SavedRelation* saved) {
+  ManagedView& view = managed_.view(node);
+  ScopedOwner as_owner(owner_of(view, saved, std::nullopt), view.display_name);
+  spi_execute("ALTER MATERIALIZED VIEW " + pre.temporary.display() + " RENAME TO " +
+              quote_ident(view.name.name));
+  for (const auto& [built, final_name] : pre.index_renames) {
+    if (built == final_name) continue;
+    spi_execute("ALTER INDEX " + QualifiedName{view.name.schema, built}.display() +
+                " RENAME TO " + quote_ident(final_name));
+  }
+  for (const auto& [index, comment] : pre.hand_made_comments) {
+    spi_execute("COMMENT ON INDEX " + QualifiedName{view.name.schema, index}.display() + " IS " +
+                quote_literal(comment));
+  }
+  Oid relid = relation_oid(view.name);
+  view.built_indexes.clear();
+  for (const auto& index : live_indexes(relid)) {
+    for (std::size_t i = 0; i < pre.declared_indexes; i++) {
+      if (index.name == pre.index_renames[i].second) view.built_indexes.push_back(index.definition);
+    }
+  }
+  apply_comment(view);
+  if (saved != nullptr) restore_saved(view, *saved, {}, /*indexes=*/false);
+  record(view, relid, "rebuild", pre.started);
+}
+
+void Builder::recreate_unmanaged(const SavedRelation& saved) {
+  std::string started = clock_now();
+  {
+    ScopedOwner as_owner(saved.owner, saved.display_name);
+    spi_execute(recreate_sql(saved));
+    restore_properties(saved, RestoreOptions{});
+  }
+  history_.add(saved.display_name, "rebuild", started, "succeeded", std::string("unmanaged dependent"));
+}
+
+}  // namespace viewmgr::pg

@@ -1,0 +1,149 @@
+#include "sync/rebuild.hpp"
+
+#include <unordered_map>
+
+#include "pg/boundary.hpp"
+#include "pg/spi.hpp"
+#include "sync/builder.hpp"
+
+namespace viewmgr::pg {
+
+Rebuild Rebuild::prepare(ManagedViews& managed, const RebuildPlan& plan,
+                         const std::vector<Oid>& extra_roots) {
+  // Side by side only when no base table changes underneath (run_with_dependents).
+  Rebuild rebuild(managed, extra_roots.empty());
+  for (const auto& planned : plan.builds) {
+    const ManagedView& view = managed.views()[planned.node];
+    rebuild.steps_.push_back({{view.display_name, true, view.materialized, planned.action,
+                               planned.reason},
+                              planned.node});
+  }
+  std::vector<Oid> roots = extra_roots;
+  std::vector<Oid> dropped;
+  for (NodeId node : plan.drops) {
+    Oid oid = relation_oid(managed.views()[node].name);
+    if (!OidIsValid(oid)) continue;
+    roots.push_back(oid);
+    dropped.push_back(oid);
+  }
+  DependentViews dependents = dependent_view_closure(roots);
+  std::vector<Oid> to_save = dropped;
+  to_save.insert(to_save.end(), dependents.views.begin(), dependents.views.end());
+  std::vector<SavedRelation> saved_all = save_relations(to_save);
+  for (std::size_t i = 0; i < saved_all.size(); i++) {
+    if (i >= dropped.size()) rebuild.add_dependent(saved_all[i]);
+    std::string key = saved_all[i].display_name;
+    rebuild.saved_.emplace(key, std::move(saved_all[i]));
+  }
+  rebuild.order_steps(dependents);
+  return rebuild;
+}
+
+void Rebuild::add_dependent(const SavedRelation& saved) {
+  for (auto& step : steps_) {
+    if (step.step.name != saved.display_name) continue;
+    if (step.step.action != Action::kRebuilt) {
+      step.step.action = Action::kRebuilt;
+      step.step.reason = "it depends on a view that is rebuilt";
+    }
+    return;
+  }
+  auto node = managed_.find(saved.name);
+  bool materialized = node.has_value() ? managed_.views()[*node].materialized : saved.materialized();
+  steps_.push_back({{saved.display_name, node.has_value(), materialized, Action::kRebuilt,
+                     node.has_value() ? "it depends on a view that is rebuilt"
+                                      : "unmanaged dependent of a rebuilt view"},
+                    node});
+}
+
+void Rebuild::order_steps(const DependentViews& dependents) {
+  std::unordered_map<std::string, std::size_t> position;
+  for (std::size_t i = 0; i < steps_.size(); i++) position[steps_[i].step.name] = i;
+  std::unordered_map<Oid, std::size_t> position_of_oid;
+  for (const auto& [display, saved] : saved_) {
+    auto it = position.find(display);
+    if (it != position.end()) position_of_oid[saved.oid] = it->second;
+  }
+  std::vector<std::pair<std::size_t, std::size_t>> edges;
+  for (std::size_t i = 0; i < steps_.size(); i++) {
+    if (!steps_[i].managed.has_value()) continue;
+    for (NodeId dep : managed_.graph().dependencies(*steps_[i].managed)) {
+      auto to = position.find(managed_.graph().name(dep));
+      if (to != position.end()) edges.emplace_back(i, to->second);
+    }
+  }
+  for (const auto& [dependent, dependency] : dependents.edges) {
+    auto from = position_of_oid.find(dependent);
+    auto to = position_of_oid.find(dependency);
+    if (from != position_of_oid.end() && to != position_of_oid.end()) {
+      edges.emplace_back(from->second, to->second);
+    }
+  }
+  std::vector<RebuildStep> plain;
+  for (const auto& step : steps_) plain.push_back(step.step);
+  std::vector<RebuildStep> ordered = order_rebuild_steps(plain, edges, &graph_);
+  std::unordered_map<std::string, std::optional<NodeId>> managed_node;
+  for (const auto& step : steps_) managed_node[step.step.name] = step.managed;
+  steps_.clear();
+  for (auto& step : ordered) {
+    std::optional<NodeId> node = managed_node[step.name];
+    steps_.push_back({std::move(step), node});
+  }
+}
+
+const SavedRelation* Rebuild::saved_of(const std::string& display_name) const {
+  auto it = saved_.find(display_name);
+  return it == saved_.end() ? nullptr : &it->second;
+}
+
+void Rebuild::run(const std::function<void()>& between) {
+  Builder builder(managed_);
+  std::vector<RebuildStep> plain;
+  for (const auto& step : steps_) plain.push_back(step.step);
+  std::vector<bool> side_by_side = side_by_side_steps(plain, graph_, side_by_side_);
+  // Materialized views whose sources stay as they are get their new version built before
+  // anything is dropped; the old one stays readable until the swap.
+  std::map<std::string, Builder::Prebuilt> prebuilt;
+  for (std::size_t i = 0; i < steps_.size(); i++) {
+    if (side_by_side[i]) {
+      prebuilt.emplace(steps_[i].step.name,
+                       builder.prebuild(*steps_[i].managed, saved_of(steps_[i].step.name)));
+    }
+  }
+  drop_all();
+  between();
+  for (const auto& step : steps_) {
+    if (step.step.action == Action::kUnchanged) continue;
+    const SavedRelation* before = saved_of(step.step.name);
+    try {
+      auto pre = prebuilt.find(step.step.name);
+      if (pre != prebuilt.end()) {
+        builder.swap_in(*step.managed, pre->second, before);
+      } else if (step.managed.has_value()) {
+        builder.build(*step.managed, step.step.action, before);
+      } else {
+        builder.recreate_unmanaged(*before);
+      }
+    } catch (PgError& error) {
+      prefix_message(error, "cannot build " + step.step.name);
+      throw;
+    }
+  }
+  builder.flush_history();
+}
+
+// Real DROP statements, so event triggers and permission checks see them as usual.
+void Rebuild::drop_all() {
+  std::vector<std::pair<std::string, bool>> drops;
+  for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
+    const SavedRelation* saved = saved_of(it->step.name);
+    if (saved != nullptr) drops.emplace_back(it->step.name, saved->materialized());
+  }
+  for (const auto& batch : batch_drops(drops)) {
+    std::string names;
+    for (const auto& name : batch.names) names += (names.empty() ? "" : ", ") + name;
+    spi_execute(std::string(batch.materialized ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") + names);
+  }
+}
+
+}  // namespace viewmgr::pg

@@ -1,0 +1,208 @@
+#include "sync/registration.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "pg/boundary.hpp"
+#include "pg/compat.hpp"
+#include "registry/history.hpp"
+#include "registry/registry.hpp"
+#include "sync/definition.hpp"
+#include "sync/managed_views.hpp"
+#include "sync/saved_relation.hpp"
+#include "sync/sync.hpp"
+
+extern "C" {
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+}
+
+namespace viewmgr::pg {
+
+namespace {
+
+void check_arguments(const Registration& r) {
+  if (r.definition.find_first_not_of(" \t\r\n\f") == std::string::npos) {
+    throw Error(sqlstate::kInvalidParameterValue, "definition must not be empty", {},
+                "A definition is one SELECT, VALUES or WITH ... SELECT query.");
+  }
+  if (!r.materialized && !r.indexes.empty()) {
+    throw Error(sqlstate::kInvalidParameterValue, "indexes can only be declared on materialized views");
+  }
+  if (r.materialized && !r.view_options.empty()) {
+    throw Error(sqlstate::kInvalidParameterValue, "view_options apply to plain views only");
+  }
+  if (!r.materialized && !r.with_data) {
+    throw Error(sqlstate::kInvalidParameterValue, "with_data => false applies to materialized views only");
+  }
+}
+
+bool current_user_has_privs_of(const std::string& role) {
+  const char* name = role.c_str();
+  return pg_call([&] {
+    Oid role_oid = get_role_oid(name, true);
+    // A registry row whose owner no longer exists belongs to superusers only.
+    return OidIsValid(role_oid) ? has_privs_of_role(GetUserId(), role_oid) : superuser();
+  });
+}
+
+void require_registry_owner(const ManagedView& view, const char* verb) {
+  if (!current_user_has_privs_of(view.owner)) {
+    throw Error(sqlstate::kInsufficientPrivilege,
+                "permission denied to " + std::string(verb) + " " + view.display_name,
+                "It is managed by role \"" + view.owner + "\".",
+                "Only members of the owning role can change a managed view.");
+  }
+}
+
+// The privileges plain SQL would ask for: own the view if it exists, else CREATE on the
+// schema.
+void require_create_rights(const QualifiedName& name) {
+  const char* schema = name.schema.c_str();
+  Oid nsp = pg_call([&] { return get_namespace_oid(schema, false); });
+  Oid relid = relation_oid(name);
+  if (OidIsValid(relid)) {
+    char relkind = pg_call([&] { return get_rel_relkind(relid); });
+    if (relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW) {
+      throw Error(sqlstate::kWrongObjectType, name.display() + " exists and is not a view",
+                  "pg_viewmgr manages views and materialized views only.");
+    }
+    bool owns = pg_call([&] { return compat::owns_relation(relid, GetUserId()); });
+    if (!owns) {
+      throw Error(sqlstate::kInsufficientPrivilege, "must be owner of view " + name.display());
+    }
+    return;
+  }
+  AclResult acl = pg_call([&] { return compat::schema_acl(nsp, GetUserId(), ACL_CREATE); });
+  if (acl != ACLCHECK_OK) {
+    throw Error(sqlstate::kInsufficientPrivilege,
+                "permission denied for schema " + quote_ident(name.schema),
+                "Registering a view needs the CREATE privilege on its schema.");
+  }
+}
+
+std::vector<NodeId> merged(std::vector<NodeId> a, const std::vector<NodeId>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  std::sort(a.begin(), a.end());
+  a.erase(std::unique(a.begin(), a.end()), a.end());
+  return a;
+}
+
+}  // namespace
+
+std::string register_view(Registration r) {
+  require_writable("viewmgr.register");
+  check_arguments(r);
+  lock_registry();
+  std::vector<std::string> path = expand_search_path(r.search_path);
+  QualifiedName name = resolve_for_create(r.view_name, path);
+  ParsedDefinition parsed = parse_definition(r.definition);
+  std::vector<std::string> view_options = normalize_view_options(r.view_options);
+  for (const auto& spec : r.indexes) (void)create_index_sql(name, spec);
+  require_create_rights(name);
+
+  ManagedViews managed(load_registry(), /*resolve_unbuilt=*/r.apply);
+  auto existing = managed.find(name);
+  ManagedView view;
+  if (existing.has_value()) {
+    view = managed.views()[*existing];
+    require_registry_owner(view, "re-register");
+  } else {
+    view.name = name;
+    view.display_name = name.display();
+    view.owner = current_user_name();
+  }
+  view.materialized = r.materialized;
+  view.definition = parsed.query_text;
+  view.search_path = path;
+  view.analyzed_canonical.reset();
+  view.depends_on = managed.resolve_declared(r.depends_on, path);
+  view.reads = managed.resolve(parsed.reads, path);
+  view.indexes = r.indexes;
+  view.with_data = r.with_data;
+  view.comment = r.comment;
+  view.view_options = view_options;
+
+  NodeId node = managed.put(view);
+  managed.check_cycles();
+  if (r.apply) managed.check_declared_dependencies({node});
+  save_registration(view);
+  if (!r.apply) return "registered";
+
+  const DependencyGraph& graph = managed.graph();
+  std::vector<NodeId> scope = merged(graph.upstream_closure({node}), graph.downstream_closure({node}));
+  std::string action = "registered";
+  for (const auto& row : sync_views(managed, false, scope)) {
+    if (row.view_name == view.display_name) action = row.action;
+  }
+  return action;
+}
+
+void unregister_view(const std::string& view_name, bool drop_view, bool cascade,
+                     const std::string& search_path) {
+  require_writable("viewmgr.unregister");
+  lock_registry();
+  ManagedViews managed(load_registry());
+  NodeId node = managed.find_by_user_name(view_name, expand_search_path(search_path));
+  const DependencyGraph& graph = managed.graph();
+  const ManagedView& target = managed.views()[node];
+  require_registry_owner(target, "unregister");
+
+  std::vector<NodeId> removing = {node};
+  std::vector<NodeId> downstream = graph.downstream_closure({node});
+  if (downstream.size() > 1) {
+    if (!cascade) {
+      std::string names;
+      for (NodeId d : downstream) {
+        if (d == node) continue;
+        names += (names.empty() ? "" : ", ") + graph.name(d);
+      }
+      throw Error(sqlstate::kDependentObjectsStillExist,
+                  "cannot unregister " + target.display_name + ": managed views depend on it",
+                  "Dependent managed views: " + names + ".",
+                  drop_view ? "Use cascade => true to unregister and drop them too."
+                            : "Use cascade => true to unregister them too.");
+    }
+    removing = downstream;
+  }
+  for (NodeId n : removing) require_registry_owner(managed.views()[n], "unregister");
+
+  if (drop_view) {
+    // Dependents first; and no view outside what is unregistered may depend on any of them
+    // (pg_viewmgr never drops a view it does not manage).
+    std::vector<Oid> dropping;
+    std::vector<std::pair<NodeId, Oid>> order;
+    std::vector<DependencyGraph::Step> steps = graph.build_order();
+    for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+      if (std::find(removing.begin(), removing.end(), it->node) == removing.end()) continue;
+      Oid relid = relation_oid(managed.views()[it->node].name);
+      if (!OidIsValid(relid)) continue;
+      dropping.push_back(relid);
+      order.emplace_back(it->node, relid);
+    }
+    DependentViews dependents = dependent_view_closure(dropping);
+    for (const auto& [dependent, dependency] : dependents.edges) {
+      if (std::find(dropping.begin(), dropping.end(), dependent) != dropping.end()) continue;
+      std::string name = relation_name(dependent).display();
+      throw Error(sqlstate::kDependentObjectsStillExist,
+                  "cannot drop " + relation_name(dependency).display() + ": " + name +
+                      " depends on it",
+                  name + " is not managed by pg_viewmgr, which never drops such objects.",
+                  "Drop or change " + name + " first, or unregister with drop_view => false.");
+    }
+    HistoryWriter history;
+    for (const auto& [n, relid] : order) {
+      char relkind = pg_call([&] { return get_rel_relkind(relid); });
+      std::string started = clock_now();
+      spi_execute(std::string(relkind == RELKIND_MATVIEW ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") +
+                  graph.name(n));
+      history.add(graph.name(n), "drop", started, "succeeded", std::string("unregistered"));
+    }
+  }
+  for (NodeId n : removing) delete_registration(managed.views()[n].name);
+}
+
+}  // namespace viewmgr::pg

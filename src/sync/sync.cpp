@@ -1,0 +1,192 @@
+#include "sync/sync.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "core/rebuild_steps.hpp"
+#include "pg/boundary.hpp"
+#include "pg/compat.hpp"
+#include "pg/scopes.hpp"
+#include "pg/spi.hpp"
+#include "refresh/refresh.hpp"
+#include "registry/registry.hpp"
+#include "sync/assess.hpp"
+#include "sync/builder.hpp"
+#include "sync/ddl_targets.hpp"
+#include "sync/rebuild.hpp"
+
+extern "C" {
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "miscadmin.h"
+#include "utils/lsyscache.h"
+}
+
+namespace viewmgr::pg {
+
+std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
+                                const std::optional<std::vector<NodeId>>& scope) {
+  managed.check_cycles();
+  const DependencyGraph& graph = managed.graph();
+  std::vector<bool> in_scope(graph.size(), !scope.has_value());
+  std::vector<NodeId> scoped_nodes;
+  if (scope.has_value()) {
+    for (NodeId node : *scope) in_scope[node] = true;
+    scoped_nodes = *scope;
+  } else {
+    for (NodeId node = 0; node < graph.size(); node++) scoped_nodes.push_back(node);
+  }
+  managed.check_declared_dependencies(scoped_nodes);
+
+  // Assessed in build order, so a view's need is judged after its sources' needs.
+  std::vector<ViewNeed> needs(graph.size());
+  for (const auto& step : graph.build_order()) {
+    if (in_scope[step.node]) needs[step.node] = assess(managed.view(step.node));
+  }
+  RebuildPlan plan = plan_rebuild(graph, needs, in_scope);
+
+  // Builds record refresh states: they must come after any change-log recovery.
+  if (!dry_run) MatviewSet::recover_change_log();
+  Rebuild rebuild = Rebuild::prepare(managed, plan, {});
+  std::vector<SyncRow> rows;
+  for (const auto& step : rebuild.steps()) {
+    if (step.managed.has_value()) {
+      rows.push_back({step.step.name, action_name(step.step.action), step.step.reason});
+    }
+  }
+  if (dry_run) return rows;
+  rebuild.run([] {});
+  // Materialized views just built start tracking what they read (for staleness).
+  bool built_materialized = std::any_of(rebuild.steps().begin(), rebuild.steps().end(), [](const auto& step) {
+    return step.managed.has_value() && step.step.action != Action::kUnchanged && step.step.materialized;
+  });
+  if (built_materialized) MatviewSet(managed).ensure_tracking();
+  return rows;
+}
+
+std::vector<SyncRow> rebuild_dependents(ManagedViews& managed, const std::vector<Oid>& roots,
+                                        const std::function<void()>& between) {
+  managed.check_cycles();
+  Rebuild rebuild = Rebuild::prepare(managed, RebuildPlan{}, roots);
+  rebuild.run(between);
+  std::vector<SyncRow> rows;
+  for (const auto& step : rebuild.steps()) {
+    rows.push_back({step.step.name, action_name(step.step.action),
+                    step.managed.has_value() ? "managed" : "unmanaged"});
+  }
+  return rows;
+}
+
+namespace {
+
+void require_owned_view(Oid relid) {
+  char relkind = pg_call([&] { return get_rel_relkind(relid); });
+  std::string name = pg_call([&] { return get_rel_name(relid); });
+  if (relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW) {
+    throw Error(sqlstate::kWrongObjectType, "\"" + name + "\" is not a view",
+                "adopt takes views and materialized views only.");
+  }
+  bool owns = pg_call([&] { return compat::owns_relation(relid, GetUserId()); });
+  if (!owns) throw Error(sqlstate::kInsufficientPrivilege, "must be owner of view \"" + name + "\"");
+}
+
+}  // namespace
+
+int adopt_views(ManagedViews& managed, const std::vector<Oid>& relids) {
+  for (Oid relid : relids) require_owned_view(relid);
+  BuildRecorder recorder;
+  int adopted = 0;
+  for (Oid relid : relids) {
+    SavedRelation live = save_relation(relid);
+    if (managed.find(live.name).has_value()) continue;
+    ManagedView view;
+    view.name = live.name;
+    view.display_name = live.display_name;
+    view.materialized = live.materialized();
+    // Deparsed under the pinned search_path, so every name in it is qualified.
+    view.definition = live.definition;
+    view.search_path = {live.name.schema};
+    view.reads = managed.resolve(parse_definition(view.definition).reads, view.search_path);
+    view.with_data = !view.materialized || live.populated;
+    view.comment = live.comment;
+    if (!view.materialized) view.view_options = normalize_view_options(live.reloptions);
+    for (const auto& index : live.indexes) {
+      view.indexes.push_back(index_spec_from_definition(index.definition, live.display_name));
+      view.built_indexes.push_back(index.definition);
+    }
+    view.owner = live.owner;
+    mark_built(view, relid);
+    save_registration(view);
+    recorder.record(view);
+    managed.put(view);
+    adopted++;
+  }
+  return adopted;
+}
+
+std::vector<SyncRow> sync_registry(bool dry_run) {
+  if (!dry_run) {
+    require_writable("viewmgr.sync");
+    lock_registry();
+  }
+  ManagedViews managed(load_registry());
+  return sync_views(managed, dry_run);
+}
+
+std::vector<SyncRow> run_ddl_with_dependents(const std::string& ddl, const std::string& search_path) {
+  require_writable("viewmgr.run_with_dependents");
+  if (ddl.find_first_not_of(" \t\r\n\f") == std::string::npos) {
+    throw Error(sqlstate::kInvalidParameterValue, "ddl must not be empty");
+  }
+  lock_registry();
+  std::vector<std::string> path = expand_search_path(search_path);
+  std::vector<Oid> roots;
+  for (const auto& ref : relations_changed_by(ddl)) {
+    std::vector<std::string> parts;
+    if (!ref.schema.empty()) parts.push_back(ref.schema);
+    parts.push_back(ref.name);
+    Oid oid = find_relation(parts, path);
+    if (OidIsValid(oid)) roots.push_back(oid);
+  }
+  ManagedViews managed(load_registry());
+  return rebuild_dependents(managed, roots, [&] {
+    ScopedSearchPath scope(search_path_setting(path));
+    try {
+      spi_execute(ddl);
+    } catch (PgError& error) {
+      prefix_message(error, "the DDL failed");
+      throw;
+    }
+  });
+}
+
+int adopt(const std::optional<std::string>& view_name, const std::optional<std::string>& schema_name,
+          const std::string& search_path) {
+  require_writable("viewmgr.adopt");
+  if (view_name.has_value() == schema_name.has_value()) {
+    throw Error(sqlstate::kInvalidParameterValue,
+                "give either view_name or schema_name to viewmgr.adopt", {},
+                "adopt('s.v') takes one view; adopt(schema_name => 's') every view in s.");
+  }
+  lock_registry();
+  std::vector<Oid> relids;
+  if (view_name.has_value()) {
+    Oid relid = find_relation(parse_user_name(*view_name, "view_name"), expand_search_path(search_path));
+    if (!OidIsValid(relid)) {
+      throw Error(sqlstate::kUndefinedTable, "relation \"" + *view_name + "\" does not exist");
+    }
+    relids.push_back(relid);
+  } else {
+    const char* s = schema_name->c_str();
+    Oid nsp = pg_call([&] { return get_namespace_oid(s, false); });
+    QueryResult views = spi_query(
+        "SELECT oid FROM pg_catalog.pg_class WHERE relnamespace = $1 AND relkind IN ('v', 'm') "
+        "ORDER BY relname",
+        {{std::to_string(nsp), OIDOID}});
+    for (const auto& row : views.rows) relids.push_back(to_oid(row[0]));
+  }
+  ManagedViews managed(load_registry());
+  return adopt_views(managed, relids);
+}
+
+}  // namespace viewmgr::pg
