@@ -18,6 +18,19 @@ std::vector<std::string> missing_from(const std::vector<std::string>& a,
   return out;
 }
 
+// Index specs of `a` that `b` lacks (by key), as written in `a`, each once.
+std::vector<std::string> missing_from(const std::vector<IndexSpec>& a, const std::vector<IndexSpec>& b) {
+  std::vector<std::string> out;
+  std::vector<std::string> seen;
+  for (const auto& index : a) {
+    bool in_b = std::any_of(b.begin(), b.end(), [&](const IndexSpec& o) { return o.key == index.key; });
+    if (in_b || std::find(seen.begin(), seen.end(), index.key) != seen.end()) continue;
+    seen.push_back(index.key);
+    out.push_back(index.text);
+  }
+  return out;
+}
+
 void append(std::string& out, const std::string& part) {
   if (!out.empty()) out += "; ";
   out += part;

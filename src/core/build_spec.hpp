@@ -9,13 +9,21 @@
 
 namespace viewmgr {
 
+// An index specification: compared by `key` (as PostgreSQL's scanner reads it, so "UNIQUE
+// (a)" and "unique(a)" are the same; the caller normalises it), named by `text` (as the
+// user wrote it).
+struct IndexSpec {
+  std::string key;
+  std::string text;
+};
+
 // One side of the comparison: a registration, or the registration as it was last built.
-// Index specs are compared as PostgreSQL's scanner reads them (the caller normalises
-// them), view options as normalised "name=value" pairs; neither list's order matters.
+// View options are normalised "name=value" pairs. The order of indexes and of options
+// does not matter.
 struct BuildSpec {
   std::string definition;                 // the query text as registered
   std::vector<std::string> search_path;   // the schemas it is resolved with
-  std::vector<std::string> indexes;       // normalised index specifications
+  std::vector<IndexSpec> indexes;
   bool with_data = true;
   std::optional<std::string> comment;     // nullopt: no comment declared
   std::vector<std::string> view_options;  // "name=value"
@@ -25,8 +33,8 @@ struct SpecChanges {
   // The text or the search_path differs. Whether the query itself changed is for the caller
   // to decide (by analysis): another spelling of the same query is no change.
   bool definition_text = false;
-  std::vector<std::string> indexes_added;
-  std::vector<std::string> indexes_removed;
+  std::vector<std::string> indexes_added;    // as written
+  std::vector<std::string> indexes_removed;  // as written when built
   std::vector<std::string> options_added;
   std::vector<std::string> options_removed;
   bool with_data = false;

@@ -65,7 +65,7 @@ BuildSpec ManagedView::spec() const {
   spec.definition = definition;
   spec.search_path = search_path;
   // Compared as PostgreSQL reads them, so spelling (case, spaces) is not a change.
-  for (const auto& index : indexes) spec.indexes.push_back(normalize_index_spec(index));
+  for (const auto& index : indexes) spec.indexes.push_back({normalize_index_spec(index), index});
   spec.with_data = with_data;
   spec.comment = comment;
   spec.view_options = view_options;
@@ -75,7 +75,9 @@ BuildSpec ManagedView::spec() const {
 BuildSpec ManagedView::built_spec() const {
   BuildSpec spec{built_definition.value_or(""), built_search_path, {}, built_with_data,
                  built_comment, built_view_options};
-  for (const auto& index : built_index_specs) spec.indexes.push_back(normalize_index_spec(index));
+  for (const auto& index : built_index_specs) {
+    spec.indexes.push_back({normalize_index_spec(index), index});
+  }
   return spec;
 }
 

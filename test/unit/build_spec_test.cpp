@@ -9,7 +9,7 @@ BuildSpec base_spec() {
   BuildSpec spec;
   spec.definition = "SELECT a FROM s.t";
   spec.search_path = {"s", "public"};
-  spec.indexes = {"unique (a)"};
+  spec.indexes = {{"unique ( a )", "UNIQUE (a)"}};
   spec.with_data = true;
   spec.comment = "totals";
   spec.view_options = {};
@@ -37,9 +37,9 @@ TEST(BuildSpec, DefinitionTextOrSearchPathIsATextChange) {
   EXPECT_TRUE(compare_specs(declared, base_spec()).definition_text);
 }
 
-TEST(BuildSpec, IndexesAddedAndRemovedAreNamed) {
+TEST(BuildSpec, IndexesAreComparedByKeyAndNamedAsWritten) {
   BuildSpec declared = base_spec();
-  declared.indexes = {"unique (a)", "(created_at)"};
+  declared.indexes = {{"unique ( a )", "unique(a)"}, {"( created_at )", "(created_at)"}};
   SpecChanges added = compare_specs(declared, base_spec());
   EXPECT_EQ(added.indexes_added, std::vector<std::string>{"(created_at)"});
   EXPECT_TRUE(added.indexes_removed.empty());
@@ -52,9 +52,9 @@ TEST(BuildSpec, IndexesAddedAndRemovedAreNamed) {
 
 TEST(BuildSpec, IndexOrderIsNotAChange) {
   BuildSpec a = base_spec();
-  a.indexes = {"(x)", "(y)"};
+  a.indexes = {{"( x )", "(x)"}, {"( y )", "(y)"}};
   BuildSpec b = base_spec();
-  b.indexes = {"(y)", "(x)"};
+  b.indexes = {{"( y )", "(Y)"}, {"( x )", "(X)"}};
   EXPECT_FALSE(compare_specs(a, b).any());
 }
 
@@ -83,17 +83,17 @@ TEST(BuildSpec, CommentAndWithDataAreInPlace) {
 
 TEST(BuildSpec, EveryKindOfChangeIsListedInOneReason) {
   BuildSpec declared = base_spec();
-  declared.indexes = {"(b)"};
+  declared.indexes = {{"( b )", "(b)"}};
   declared.comment = "new";
   declared.view_options = {"security_invoker=true"};
   EXPECT_EQ(describe_changes(compare_specs(declared, base_spec())),
-            "view option security_invoker=true added; index (b) added; index unique (a) removed; "
+            "view option security_invoker=true added; index (b) added; index UNIQUE (a) removed; "
             "comment changed");
 }
 
 TEST(BuildSpec, DuplicatesAreNamedOnce) {
   BuildSpec declared = base_spec();
-  declared.indexes = {"(b)", "(b)"};
+  declared.indexes = {{"( b )", "(b)"}, {"( b )", "( b )"}};
   BuildSpec built = base_spec();
   built.indexes = {};
   SpecChanges changes = compare_specs(declared, built);
