@@ -3,7 +3,7 @@
 
 #include "refresh/change_tracking.hpp"
 #include "refresh/refresh.hpp"
-#include "api/settings.hpp"
+#include "pg/settings.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;

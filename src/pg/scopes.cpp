@@ -21,35 +21,6 @@ ScopedSetting::~ScopedSetting() {
   if (std::uncaught_exceptions() == 0) AtEOXact_GUC(true, nest_level_);
 }
 
-namespace {
-
-Oid registry_owner() {
-  return pg_call([] {
-    // The extension is not relocatable: its schema is always viewmgr.
-    Oid nsp = get_namespace_oid("viewmgr", false);
-    Oid rel = get_relname_relid("managed_view", nsp);
-    if (!OidIsValid(rel)) elog(ERROR, "pg_viewmgr: registry table is missing");
-    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
-    if (!HeapTupleIsValid(tuple)) elog(ERROR, "cache lookup failed for relation %u", rel);
-    Oid owner = ((Form_pg_class)GETSTRUCT(tuple))->relowner;
-    ReleaseSysCache(tuple);
-    return owner;
-  });
-}
-
-}  // namespace
-
-ScopedRegistryWriter::ScopedRegistryWriter() {
-  GetUserIdAndSecContext(&saved_user_, &saved_security_context_);
-  Oid owner = registry_owner();
-  // SECURITY_LOCAL_USERID_CHANGE keeps SET ROLE and friends from interfering meanwhile.
-  SetUserIdAndSecContext(owner, saved_security_context_ | SECURITY_LOCAL_USERID_CHANGE);
-}
-
-ScopedRegistryWriter::~ScopedRegistryWriter() {
-  SetUserIdAndSecContext(saved_user_, saved_security_context_);
-}
-
 ScopedOwner::ScopedOwner(const std::string& owner, const std::string& what) {
   const char* name = owner.c_str();
   struct Check {

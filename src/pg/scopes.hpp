@@ -25,21 +25,6 @@ class ScopedSearchPath : public ScopedSetting {
       : ScopedSetting("search_path", search_path) {}
 };
 
-// Runs the scope as the registry's owner (the extension owner), so the registry can be
-// written only through pg_viewmgr's functions. Only registry reads and writes run inside it,
-// never user SQL: definitions always run with the caller's rights.
-class ScopedRegistryWriter {
- public:
-  ScopedRegistryWriter();
-  ~ScopedRegistryWriter();
-  ScopedRegistryWriter(const ScopedRegistryWriter&) = delete;
-  ScopedRegistryWriter& operator=(const ScopedRegistryWriter&) = delete;
-
- private:
-  Oid saved_user_;
-  int saved_security_context_;
-};
-
 // Runs the scope as `owner`, the role a view belongs to, the way REFRESH MATERIALIZED VIEW
 // runs a definition as its owner: the definition's code never gets the rights of whoever
 // called sync(). A security-restricted operation, so that code cannot change the session.

@@ -27,7 +27,7 @@ std::vector<RefreshRow> refresh_view(const std::string& name, std::optional<bool
   if (!view.materialized) {
     throw Error(sqlstate::kWrongObjectType, view.display_name + " is not a materialized view");
   }
-  MatviewSet::recover_change_log();
+  recover_change_log();
   MatviewSet set(managed);
   auto node = set.find(view.display_name);
   if (!node.has_value()) {
@@ -79,7 +79,7 @@ std::vector<RefreshRow> refresh_all_views(bool only_stale, std::optional<bool> c
   // transaction has written, so once it has written anything, refresh here instead.
   bool use_workers = pg_call([] { return !TransactionIdIsValid(GetTopTransactionIdIfAny()); });
   ManagedViews managed(load_registry(), false);
-  MatviewSet::recover_change_log();
+  recover_change_log();
   MatviewSet set(managed);
   std::optional<RefreshWorkers> workers;
   if (use_workers) workers.emplace(set, parallel);

@@ -7,7 +7,7 @@
 #include "pg/background_workers.hpp"
 #include "pg/boundary.hpp"
 #include "registry/history.hpp"
-#include "api/settings.hpp"
+#include "pg/settings.hpp"
 #include "pg/spi.hpp"
 
 extern "C" {

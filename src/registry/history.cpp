@@ -2,8 +2,8 @@
 
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
-#include "pg/scopes.hpp"
-#include "api/settings.hpp"
+#include "registry/own_tables.hpp"
+#include "pg/settings.hpp"
 
 extern "C" {
 #include "utils/timestamp.h"
@@ -23,10 +23,9 @@ void HistoryWriter::add(const std::string& view_name, const char* operation,
     details_.push_back(detail);
     return;
   }
-  static std::unique_ptr<PreparedStatement> insert;
-  ScopedRegistryWriter writer;
+  static std::unique_ptr<OwnTablesStatement> insert;
   if (!insert) {
-    insert = std::make_unique<PreparedStatement>(
+    insert = std::make_unique<OwnTablesStatement>(
         "INSERT INTO viewmgr.history (view_name, operation, started_at, finished_at, outcome, "
         "detail) VALUES ($1, $2, $3, pg_catalog.clock_timestamp(), $4, $5)",
         std::vector<Oid>{TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID},
@@ -37,8 +36,7 @@ void HistoryWriter::add(const std::string& view_name, const char* operation,
 
 void HistoryWriter::flush() {
   if (names_.empty()) return;
-  ScopedRegistryWriter writer;
-  spi_query(
+  own_tables_query(
       "INSERT INTO viewmgr.history (view_name, operation, started_at, finished_at, outcome, detail) "
       "SELECT * FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), "
       "  pg_catalog.unnest($3::timestamptz[]), pg_catalog.unnest($4::timestamptz[]), "
@@ -57,8 +55,7 @@ std::string clock_now() {
 
 uint64 purge_history(const std::optional<std::string>& older_than) {
   std::string interval = older_than.value_or(std::to_string(setting_history_retention_s) + " seconds");
-  ScopedRegistryWriter writer;
-  return spi_query(
+  return own_tables_query(
              "DELETE FROM viewmgr.history WHERE finished_at < pg_catalog.now() - $1::interval",
              {{interval}})
       .processed;

@@ -6,7 +6,7 @@
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
 #include "sync/definition.hpp"
-#include "pg/scopes.hpp"
+#include "registry/own_tables.hpp"
 #include "pg/spi.hpp"
 
 namespace viewmgr::pg {
@@ -120,8 +120,7 @@ std::vector<ManagedView> load_registry() {
 }
 
 void save_registration(const ManagedView& v) {
-  ScopedRegistryWriter writer;
-  spi_query(
+  own_tables_query(
       "INSERT INTO viewmgr.managed_view AS m (schema_name, relation_name, materialized, "
       "definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, "
       "owner) "
@@ -141,8 +140,7 @@ void save_registration(const ManagedView& v) {
 }
 
 BuildRecorder::BuildRecorder() {
-  ScopedRegistryWriter writer;
-  statement_ = std::make_unique<PreparedStatement>(
+  statement_ = std::make_unique<OwnTablesStatement>(
       "UPDATE viewmgr.managed_view SET reads = $3, built_definition = $4, "
       "built_search_path = $5, built_index_specs = $6, built_with_data = $7, "
       "built_comment = $8, built_view_options = $9, built_viewdef = $10, built_indexes = $11, "
@@ -155,7 +153,6 @@ BuildRecorder::BuildRecorder() {
 BuildRecorder::~BuildRecorder() = default;
 
 void BuildRecorder::record(const ManagedView& v) {
-  ScopedRegistryWriter writer;
   statement_->execute({v.name.schema, v.name.name, array_value(v.reads), v.built_definition,
                        array_value(v.built_search_path), array_value(v.built_index_specs),
                        bool_value(v.built_with_data), v.built_comment,
@@ -165,11 +162,10 @@ void BuildRecorder::record(const ManagedView& v) {
 }
 
 void delete_registration(const QualifiedName& name) {
-  ScopedRegistryWriter writer;
-  spi_query("DELETE FROM viewmgr.managed_view WHERE schema_name = $1 AND relation_name = $2",
-            {{name.schema}, {name.name}});
-  spi_query("DELETE FROM viewmgr.refresh_state WHERE schema_name = $1 AND relation_name = $2",
-            {{name.schema}, {name.name}});
+  own_tables_query("DELETE FROM viewmgr.managed_view WHERE schema_name = $1 AND relation_name = $2",
+                   {{name.schema}, {name.name}});
+  own_tables_query("DELETE FROM viewmgr.refresh_state WHERE schema_name = $1 AND relation_name = $2",
+                   {{name.schema}, {name.name}});
 }
 
 void lock_registry() {

@@ -1,6 +1,5 @@
-// The registry table viewmgr.managed_view: reading it into C++ and writing it back. Writes
-// run as the registry's owner (ScopedRegistryWriter); the column list mirrors
-// extension/pg_viewmgr--*.sql.
+// The registry table viewmgr.managed_view: reading it into C++ and writing it back (through
+// own_tables.hpp, as the extension owner); the column list mirrors the install script.
 #pragma once
 #include "pg/postgres.hpp"
 
@@ -12,6 +11,7 @@
 #include "core/build_spec.hpp"
 #include "pg/names.hpp"
 #include "pg/spi.hpp"
+#include "registry/own_tables.hpp"
 
 namespace viewmgr::pg {
 
@@ -71,7 +71,7 @@ class BuildRecorder {
   void record(const ManagedView& view);
 
  private:
-  std::unique_ptr<PreparedStatement> statement_;
+  std::unique_ptr<OwnTablesStatement> statement_;
 };
 
 void delete_registration(const QualifiedName& name);

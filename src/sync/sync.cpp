@@ -46,7 +46,7 @@ std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
   RebuildPlan plan = plan_rebuild(graph, needs, in_scope);
 
   // Builds record refresh states: they must come after any change-log recovery.
-  if (!dry_run) MatviewSet::recover_change_log();
+  if (!dry_run) recover_change_log();
   Rebuild rebuild = Rebuild::prepare(managed, plan, {});
   std::vector<SyncRow> rows;
   for (const auto& step : rebuild.steps()) {

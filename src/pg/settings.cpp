@@ -1,4 +1,4 @@
-#include "api/settings.hpp"
+#include "pg/settings.hpp"
 
 #include "pg/postgres.hpp"
 
@@ -20,7 +20,7 @@ void define_settings() {
                           &setting_history_retention_s, 30 * 24 * 3600, 0, INT_MAX, PGC_SUSET,
                           GUC_UNIT_S, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("viewmgr.progress_notices",
-                           "Report each view as a NOTICE while refreshing or syncing.", nullptr,
+                           "Report each view as a NOTICE while refreshing.", nullptr,
                            &setting_progress_notices, false, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
   MarkGUCPrefixReserved("viewmgr");

@@ -1,0 +1,77 @@
+#include "registry/own_tables.hpp"
+
+#include "pg/boundary.hpp"
+
+extern "C" {
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "miscadmin.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+}
+
+namespace viewmgr::pg {
+
+namespace {
+
+// The scope of one statement run as the extension owner. Errors arrive as exceptions
+// (pg_call), so the destructor restores the user id on the error path too; the
+// transaction's abort would restore it anyway.
+class ExtensionOwnerScope {
+ public:
+  ExtensionOwnerScope();
+  ~ExtensionOwnerScope();
+  ExtensionOwnerScope(const ExtensionOwnerScope&) = delete;
+  ExtensionOwnerScope& operator=(const ExtensionOwnerScope&) = delete;
+
+ private:
+  Oid saved_user_;
+  int saved_security_context_;
+};
+
+}  // namespace
+
+namespace {
+
+Oid registry_owner() {
+  return pg_call([] {
+    // The extension is not relocatable: its schema is always viewmgr.
+    Oid nsp = get_namespace_oid("viewmgr", false);
+    Oid rel = get_relname_relid("managed_view", nsp);
+    if (!OidIsValid(rel)) elog(ERROR, "pg_viewmgr: registry table is missing");
+    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
+    if (!HeapTupleIsValid(tuple)) elog(ERROR, "cache lookup failed for relation %u", rel);
+    Oid owner = ((Form_pg_class)GETSTRUCT(tuple))->relowner;
+    ReleaseSysCache(tuple);
+    return owner;
+  });
+}
+
+}  // namespace
+
+ExtensionOwnerScope::ExtensionOwnerScope() {
+  GetUserIdAndSecContext(&saved_user_, &saved_security_context_);
+  Oid owner = registry_owner();
+  // SECURITY_LOCAL_USERID_CHANGE keeps SET ROLE and friends from interfering meanwhile.
+  SetUserIdAndSecContext(owner, saved_security_context_ | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+ExtensionOwnerScope::~ExtensionOwnerScope() {
+  SetUserIdAndSecContext(saved_user_, saved_security_context_);
+}
+
+QueryResult own_tables_query(const std::string& sql, const std::vector<Param>& params) {
+  ExtensionOwnerScope scope;
+  return spi_query(sql, params);
+}
+
+OwnTablesStatement::OwnTablesStatement(const std::string& sql, const std::vector<Oid>& types,
+                                       PreparedStatement::Lifetime lifetime)
+    : statement_(sql, types, lifetime) {}
+
+QueryResult OwnTablesStatement::execute(const std::vector<Value>& values) {
+  ExtensionOwnerScope scope;
+  return statement_.execute(values);
+}
+
+}  // namespace viewmgr::pg
