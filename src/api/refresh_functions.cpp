@@ -6,6 +6,7 @@
 #include "registry/registry.hpp"
 
 extern "C" {
+#include "utils/builtins.h"
 #include "utils/timestamp.h"
 }
 

@@ -6,6 +6,10 @@
 #include "pg/boundary.hpp"
 
 extern "C" {
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
+#include "utils/acl.h"
 #include "utils/snapmgr.h"
 }
 

@@ -3,6 +3,10 @@
 #include <cstring>
 #include <new>
 
+extern "C" {
+#include "utils/memutils.h"
+}
+
 namespace viewmgr::pg {
 
 const char* PgError::what() const noexcept {
@@ -49,11 +53,6 @@ void raise_as_pg_error(const viewmgr::Error& error) {
   });
   pg_unreachable();
 }
-
-char* pstrdup_in(MemoryContext context, const std::string& text) {
-  return pg_call([&] { return MemoryContextStrdup(context, text.c_str()); });
-}
-
 
 Datum run_sql_function(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo)) {
   ErrorData* pg_error = nullptr;

@@ -11,6 +11,7 @@
 #include "pg/postgres.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "utils/resowner.h"
 }
 
@@ -109,9 +110,6 @@ std::optional<PgError> in_subtransaction(Fn&& fn) {
 
 // Runs an entry point's body and turns any exception into a PostgreSQL ERROR.
 Datum run_sql_function(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo));
-
-// The caller's memory context for results that must outlive SPI (palloc'd strings).
-char* pstrdup_in(MemoryContext context, const std::string& text);
 
 }  // namespace viewmgr::pg
 

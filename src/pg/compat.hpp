@@ -3,6 +3,14 @@
 #pragma once
 #include "pg/postgres.hpp"
 
+extern "C" {
+#include "funcapi.h"
+#include "nodes/parsenodes.h"
+#include "parser/analyze.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/acl.h"
+}
+
 #if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 180000
 #error "pg_viewmgr supports PostgreSQL 15 (13-17 are planned: add their branches here)"
 #endif

@@ -6,6 +6,15 @@
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
 
+extern "C" {
+#include "catalog/namespace.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/varlena.h"
+}
+
 namespace viewmgr::pg {
 
 std::string quote_ident(const std::string& identifier) {

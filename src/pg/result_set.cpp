@@ -6,7 +6,10 @@
 #include "pg/compat.hpp"
 
 extern "C" {
+#include "funcapi.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
 }
 
 namespace viewmgr::pg {

@@ -6,6 +6,11 @@
 #include <string>
 #include <vector>
 
+extern "C" {
+#include "access/tupdesc.h"
+#include "utils/tuplestore.h"
+}
+
 namespace viewmgr::pg {
 
 // A column value for a result row: text converted with the column type's input function,

@@ -5,6 +5,13 @@
 #include "core/error.hpp"
 #include "pg/boundary.hpp"
 
+extern "C" {
+#include "miscadmin.h"
+#include "utils/guc.h"
+#include "utils/acl.h"
+#include "catalog/namespace.h"
+}
+
 namespace viewmgr::pg {
 
 ScopedSetting::ScopedSetting(const char* name, const std::string& setting) {

@@ -1,6 +1,12 @@
 #include "pg/settings.hpp"
 
+#include <climits>
+
 #include "pg/postgres.hpp"
+
+extern "C" {
+#include "utils/guc.h"
+}
 
 namespace viewmgr::pg {
 

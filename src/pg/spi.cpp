@@ -5,6 +5,10 @@
 #include "core/error.hpp"
 #include "pg/boundary.hpp"
 
+extern "C" {
+#include "utils/lsyscache.h"
+}
+
 namespace viewmgr::pg {
 
 std::string oid_array(const std::vector<Oid>& oids) {

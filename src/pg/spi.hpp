@@ -7,6 +7,11 @@
 #include <string>
 #include <vector>
 
+extern "C" {
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+}
+
 namespace viewmgr::pg {
 
 using Value = std::optional<std::string>;  // SQL NULL is nullopt

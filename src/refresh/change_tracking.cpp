@@ -5,7 +5,10 @@
 extern "C" {
 #include "access/heapam.h"
 #include "access/table.h"
+#include "catalog/namespace.h"
 #include "commands/trigger.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/xid8.h"
 }
 

@@ -19,6 +19,7 @@ extern "C" {
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "storage/procarray.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 }
 

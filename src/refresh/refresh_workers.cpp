@@ -18,6 +18,7 @@ extern "C" {
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "storage/spin.h"
+#include "tcop/tcopprot.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"

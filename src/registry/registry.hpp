@@ -13,6 +13,10 @@
 #include "pg/spi.hpp"
 #include "registry/own_tables.hpp"
 
+extern "C" {
+#include "access/transam.h"
+}
+
 namespace viewmgr::pg {
 
 struct ManagedView {

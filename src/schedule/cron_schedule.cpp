@@ -10,7 +10,10 @@
 #include "registry/registry.hpp"
 
 extern "C" {
+#include "commands/dbcommands.h"
+#include "miscadmin.h"
 #include "storage/ipc.h"
+#include "tcop/tcopprot.h"
 #include "utils/snapmgr.h"
 }
 

@@ -4,6 +4,13 @@
 
 #include "pg/boundary.hpp"
 
+extern "C" {
+#include "catalog/namespace.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+}
+
 namespace viewmgr::pg {
 
 namespace {

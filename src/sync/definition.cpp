@@ -10,10 +10,18 @@
 #include "pg/scopes.hpp"
 
 extern "C" {
+#include "access/relation.h"
+#include "nodes/nodeFuncs.h"
 #include "parser/gramparse.h"
+#include "parser/parser.h"
 #include "parser/scanner.h"
 #include "rewrite/prs2lock.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
 }
 
 namespace viewmgr::pg {

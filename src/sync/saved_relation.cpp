@@ -11,6 +11,11 @@
 #include "pg/scopes.hpp"
 #include "pg/spi.hpp"
 
+extern "C" {
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+}
+
 namespace viewmgr::pg {
 
 namespace {

@@ -13,6 +13,10 @@
 
 #include "pg/names.hpp"
 
+extern "C" {
+#include "catalog/pg_class.h"
+}
+
 namespace viewmgr::pg {
 
 struct SavedIndex {
@@ -49,7 +53,6 @@ struct SavedRelation {
   std::vector<SavedColumn> columns;
 
   bool materialized() const { return relkind == RELKIND_MATVIEW; }
-  const char* sql_kind() const { return materialized() ? "MATERIALIZED VIEW" : "VIEW"; }
 };
 
 SavedRelation save_relation(Oid relid);
@@ -70,7 +73,6 @@ std::string recreate_sql(const SavedRelation& saved);
 // What to put back on a recreated relation.
 struct RestoreOptions {
   bool comment = true;         // false when the registry declares the comment
-  bool view_options = true;    // false when the registry declares view options
   bool indexes = true;         // hand-made indexes; `skip_index_definitions` are built anew
   std::vector<std::string> skip_index_definitions;
 };
