@@ -2,12 +2,9 @@
 // graph, view_states (behind viewmgr.status), run_with_dependents. Each converts its
 // arguments, calls one function and turns what it returns into rows.
 #include "api/entry_point.hpp"
-#include "core/error.hpp"
-#include "core/graph_dot.hpp"
 #include "core/sql_text.hpp"
-#include "refresh/refresh_run.hpp"
+#include "refresh/status.hpp"
 #include "registry/registry.hpp"
-#include "sync/assess.hpp"
 #include "sync/sync.hpp"
 
 namespace viewmgr::pg {
@@ -28,55 +25,34 @@ Datum sync_function(FunctionCallInfo fcinfo) {
 
 Datum drift_function(FunctionCallInfo fcinfo) {
   ResultSet result(fcinfo);
-  auto rows = with_spi([] {
-    ManagedViews managed(load_registry());
-    return find_drift(managed);
-  });
-  for (const auto& row : rows) result.add({row.view_name, row.drift, row.detail});
+  for (const auto& row : with_spi([] { return registry_drift(); })) {
+    result.add({row.view_name, row.drift, row.detail});
+  }
   return static_cast<Datum>(0);
 }
 
 Datum dependency_order_function(FunctionCallInfo fcinfo) {
   ResultSet result(fcinfo);
-  with_spi([&] {
-    ManagedViews managed(load_registry());
-    int step = 1;
-    for (const auto& s : managed.graph().build_order()) {
-      result.add({std::to_string(step++), std::to_string(s.level), managed.graph().name(s.node),
-                  to_array_literal(managed.managed_dependencies(s.node))});
-    }
-  });
+  for (const auto& row : with_spi([] { return dependency_order_rows(); })) {
+    result.add({std::to_string(row.step), std::to_string(row.level), row.view_name,
+                to_array_literal(row.depends_on)});
+  }
   return static_cast<Datum>(0);
 }
 
 Datum graph_function(FunctionCallInfo fcinfo) {
   std::string format = text_arg(fcinfo, 0, "format");
-  if (format != "dot") {
-    throw Error(sqlstate::kInvalidParameterValue, "unsupported graph format \"" + format + "\"",
-                {}, "Supported: dot.");
-  }
-  std::string dot = with_spi([] {
-    ManagedViews managed(load_registry());
-    std::vector<std::string> states = current_states(managed);
-    std::vector<DotNodeStyle> styles;
-    for (NodeId n = 0; n < managed.views().size(); n++) {
-      styles.push_back({managed.views()[n].materialized, states[n]});
-    }
-    return render_dot(managed.graph(), styles);
-  });
-  return text_datum(dot);
+  return text_datum(with_spi([&] { return graph_text(format); }));
 }
 
 Datum view_states_function(FunctionCallInfo fcinfo) {
   ResultSet result(fcinfo);
   with_spi([&] {
     ManagedViews managed(load_registry());
-    std::vector<std::string> states = current_states(managed);
-    for (NodeId n = 0; n < managed.views().size(); n++) {
-      const ManagedView& v = managed.views()[n];
-      result.add({v.display_name, v.kind(), states[n], v.last_refreshed_at,
-                  v.last_refresh_duration, v.last_error,
-                  to_array_literal(managed.managed_dependencies(n))});
+    for (const auto& row : status_rows(managed)) {
+      const ManagedView& v = *row.view;
+      result.add({v.display_name, v.kind(), row.state, v.last_refreshed_at,
+                  v.last_refresh_duration, v.last_error, to_array_literal(row.depends_on)});
     }
   });
   return static_cast<Datum>(0);

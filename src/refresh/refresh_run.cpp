@@ -8,7 +8,6 @@
 #include "refresh/refresh_workers.hpp"
 #include "registry/history.hpp"
 #include "registry/registry.hpp"
-#include "sync/assess.hpp"
 
 extern "C" {
 #include "access/transam.h"
@@ -107,26 +106,6 @@ std::vector<RefreshRow> refresh_all_views(bool only_stale, std::optional<bool> c
   set.prune_change_log();
   purge_history(std::nullopt);
   return rows;
-}
-
-std::vector<std::string> current_states(ManagedViews& managed) {
-  std::vector<std::string> states = view_states(managed);
-  bool in_recovery = pg_call([] { return RecoveryInProgress(); });
-  MatviewSet set(managed);
-  std::vector<Oid> refreshing = views_being_refreshed();
-  // The change log is unlogged: a standby cannot read it, so it cannot tell stale views.
-  std::vector<MatviewSet::Staleness> stale;
-  if (!in_recovery) stale = set.staleness();
-  for (NodeId n = 0; n < managed.views().size(); n++) {
-    auto m = set.find(managed.views()[n].display_name);
-    if (!m.has_value()) continue;
-    if (std::find(refreshing.begin(), refreshing.end(), set.target(*m).relid) != refreshing.end()) {
-      states[n] = "refreshing";
-    } else if (states[n] == "fresh" && !stale.empty() && stale[*m].stale) {
-      states[n] = "stale";
-    }
-  }
-  return states;
 }
 
 }  // namespace viewmgr::pg

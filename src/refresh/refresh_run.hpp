@@ -1,5 +1,4 @@
-// refresh() and refresh_all() from start to end, and the states viewmgr.status shows
-// (the sync engine's plus stale and refreshing).
+// refresh() and refresh_all() from start to end.
 #pragma once
 
 #include <optional>
@@ -19,8 +18,5 @@ std::vector<RefreshRow> refresh_view(const std::string& name, std::optional<bool
 // refresh_all(only_stale, concurrently, parallel).
 std::vector<RefreshRow> refresh_all_views(bool only_stale, std::optional<bool> concurrently,
                                           int parallel);
-
-// viewmgr.status's state of every managed view (indexed by NodeId).
-std::vector<std::string> current_states(ManagedViews& managed);
 
 }  // namespace viewmgr::pg

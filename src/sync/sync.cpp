@@ -133,6 +133,21 @@ std::vector<SyncRow> sync_registry(bool dry_run) {
   return sync_views(managed, dry_run);
 }
 
+std::vector<DriftRow> registry_drift() {
+  ManagedViews managed(load_registry());
+  return find_drift(managed);
+}
+
+std::vector<OrderRow> dependency_order_rows() {
+  ManagedViews managed(load_registry());
+  std::vector<OrderRow> rows;
+  int step = 1;
+  for (const auto& s : managed.graph().build_order()) {
+    rows.push_back({step++, s.level, managed.graph().name(s.node), managed.managed_dependencies(s.node)});
+  }
+  return rows;
+}
+
 std::vector<SyncRow> run_ddl_with_dependents(const std::string& ddl, const std::string& search_path) {
   require_writable("viewmgr.run_with_dependents");
   if (ddl.find_first_not_of(" \t\r\n\f") == std::string::npos) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sync/assess.hpp"
 #include "sync/managed_views.hpp"
 
 namespace viewmgr::pg {
@@ -37,8 +38,20 @@ int adopt_views(ManagedViews& managed, const std::vector<Oid>& relids);
 
 namespace viewmgr::pg {
 
+// drift(): what differs between the registry and the database.
+std::vector<DriftRow> registry_drift();
+
 // sync(dry_run): the whole registry.
 std::vector<SyncRow> sync_registry(bool dry_run);
+
+// dependency_order(): every managed view in build order.
+struct OrderRow {
+  int step;
+  int level;
+  std::string view_name;
+  std::vector<std::string> depends_on;
+};
+std::vector<OrderRow> dependency_order_rows();
 
 // run_with_dependents(ddl): the relations `ddl` changes, resolved with the caller's
 // search_path, have their dependent views saved, dropped and recreated around it.
