@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "pg/boundary.hpp"
+#include "pg/compat.hpp"
 
 extern "C" {
 #include "utils/snapmgr.h"
@@ -31,7 +32,7 @@ BackgroundWorkerHandle* start_worker(const char* function, const char* type, dsm
 }
 
 void connect_worker(Oid database, Oid login_role, Oid current_role) {
-  BackgroundWorkerInitializeConnectionByOid(database, login_role, 0);
+  BackgroundWorkerInitializeConnectionByOid(database, login_role, compat::kWorkerConnectionFlags);
   StartTransactionCommand();
   SetCurrentRoleId(current_role, superuser_arg(current_role));
   CommitTransactionCommand();
