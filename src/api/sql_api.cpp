@@ -518,8 +518,13 @@ Datum refresh_all(FunctionCallInfo fcinfo) {
   int parallel = PG_GETARG_INT32(2);
   require_writable("viewmgr.refresh_all");
   // Workers run each view in a transaction of their own; they cannot see what this
-  // transaction has written, so once it has written anything, refresh here instead.
-  bool use_workers = pg_call([] { return !TransactionIdIsValid(GetTopTransactionIdIfAny()); });
+  // transaction has written, so once it has written anything, refresh here instead. The
+  // same when they could not connect as the session user (a role without LOGIN before
+  // PostgreSQL 17).
+  bool use_workers = pg_call([] {
+    return !TransactionIdIsValid(GetTopTransactionIdIfAny()) &&
+           compat::worker_can_connect_as(GetSessionUserId());
+  });
   ResultSet result(fcinfo);
   SpiConnection spi;
   ManagedViews managed(load_registry(), false);

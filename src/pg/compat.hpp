@@ -5,6 +5,7 @@
 #include "pg/postgres.hpp"
 
 extern "C" {
+#include "catalog/pg_authid.h"
 #include "parser/scanner.h"
 #include "postmaster/bgworker.h"
 }
@@ -106,5 +107,19 @@ inline constexpr uint32 kWorkerConnectionFlags =
 #else
     0;
 #endif
+
+// Whether a background worker can connect as `role` (see kWorkerConnectionFlags): always
+// since PostgreSQL 17, only for a role with LOGIN before. Call inside pg_call.
+inline bool worker_can_connect_as(Oid role) {
+#if PG_VERSION_NUM >= 170000
+  return true;
+#else
+  HeapTuple tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(role));
+  if (!HeapTupleIsValid(tuple)) return false;
+  bool can_login = reinterpret_cast<Form_pg_authid>(GETSTRUCT(tuple))->rolcanlogin;
+  ReleaseSysCache(tuple);
+  return can_login;
+#endif
+}
 
 }  // namespace viewmgr::pg::compat
