@@ -6,12 +6,14 @@
 #   scripts/pg_chroot.sh create N          build the chroot for PostgreSQL N, or reuse it
 #   scripts/pg_chroot.sh run N CMD [ARG…]  run CMD inside it, as root, with /proc and /dev
 #                                          mounted (unmounted again when CMD ends)
+#   scripts/pg_chroot.sh copy N            copy this checkout into it, to /work/pg_viewmgr
+#                                          (sources afresh, build products kept)
 #   scripts/pg_chroot.sh path N            print its directory
 #   scripts/pg_chroot.sh remove N          delete it
 #
 # A chroot is reused while its stamp file (suite, mirror and package list) matches what this
-# script would build; otherwise it is built again. Nothing of the repository is put inside:
-# callers copy what they need under "$(scripts/pg_chroot.sh path N)/…" (see run_tests.sh).
+# script would build; otherwise it is built again. The checkout is copied in, not mounted:
+# each version keeps its own build products (PGXS builds in the source tree).
 #
 # Environment:
 #   VIEWMGR_CHROOT_BASE  where the chroots live (default /var/tmp/pg_viewmgr-chroots)
@@ -21,7 +23,7 @@ set -euo pipefail
 BASE=${VIEWMGR_CHROOT_BASE:-/var/tmp/pg_viewmgr-chroots}
 
 usage() {
-  echo "usage: $0 create N | run N CMD [ARG...] | path N | remove N   (N: 17 or 18)" >&2
+  echo "usage: $0 create N | run N CMD [ARG...] | copy N | path N | remove N   (N: 17 or 18)" >&2
   exit 2
 }
 
@@ -99,6 +101,31 @@ create() {
   mv "$dir.new" "$dir"
 }
 
+# copy N: the checkout this script belongs to (tracked and untracked-but-not-ignored files
+# as they are in the work tree; without git, everything but build products) into the chroot
+# at /work/pg_viewmgr. Every file of the previous copy except build products (build/, *.o,
+# *.d, *.so) is removed first, so a source deleted here disappears there too, and builds
+# there stay incremental.
+copy() {
+  local n=$1 src dest
+  need_root
+  create "$n"
+  src=$(cd "$(dirname "$0")/.." && pwd)
+  dest=$BASE/$n/work/pg_viewmgr
+  mkdir -p "$dest"
+  find "$dest" -path "$dest/build" -prune -o -type f ! -name '*.o' ! -name '*.d' \
+    ! -name '*.so' -print0 | xargs -0 -r rm -f
+  if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    (cd "$src" && git ls-files -z --cached --others --exclude-standard |
+      while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+      tar --null -T - -cf -) | tar -xf - -C "$dest"
+  else
+    (cd "$src" && tar --exclude=./build --exclude=./.git --exclude=./tmp_check \
+      --exclude=./results --exclude=./output_iso --exclude='*.o' --exclude='*.so' \
+      --exclude='*.d' -cf - .) | tar -xf - -C "$dest"
+  fi
+}
+
 # run N CMD...: the mounts live in a private mount namespace of their own, so even a killed
 # run leaves nothing mounted on the host; the trap unmounts them in the normal case too.
 run() {
@@ -140,6 +167,10 @@ case "${1:-}" in
     [ $# -ge 3 ] || usage
     shift
     run "$@"
+    ;;
+  copy)
+    [ $# = 2 ] || usage
+    copy "$2"
     ;;
   path)
     [ $# = 2 ] || usage

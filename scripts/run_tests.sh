@@ -105,23 +105,9 @@ run_in_chroot() {
       "(scripts/pg_chroot.sh), which needs root" >&2
     return 2
   fi
-  scripts/pg_chroot.sh create "$n" || return 2
+  scripts/pg_chroot.sh copy "$n" || return 2
   chroot_dir=$(scripts/pg_chroot.sh path "$n")
   copy=$chroot_dir/work/pg_viewmgr
-  mkdir -p "$copy"
-  # Remove every file of the last copy except build products (build/, *.o, *.d, *.so),
-  # then copy the current sources: a source deleted here disappears there too.
-  find "$copy" -path "$copy/build" -prune -o -type f ! -name '*.o' ! -name '*.d' \
-    ! -name '*.so' -print0 | xargs -0 -r rm -f
-  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    git ls-files -z --cached --others --exclude-standard |
-      while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
-      tar --null -T - -cf - | tar -xf - -C "$copy"
-  else
-    tar --exclude=./build --exclude=./.git --exclude=./tmp_check --exclude=./results \
-      --exclude=./output_iso --exclude='*.o' --exclude='*.so' --exclude='*.d' -cf - . |
-      tar -xf - -C "$copy"
-  fi
   scripts/pg_chroot.sh run "$n" /usr/bin/env VIEWMGR_SKIP_DEPS=1 \
     VIEWMGR_TEST_VERBOSE="$VERBOSE" ${VIEWMGR_TEST_PORT:+VIEWMGR_TEST_PORT="$VIEWMGR_TEST_PORT"} \
     ${VIEWMGR_TEST_CLUSTER_DIR:+VIEWMGR_TEST_CLUSTER_DIR="$VIEWMGR_TEST_CLUSTER_DIR"} \
