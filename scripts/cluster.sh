@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL 15 cluster for tests, demos and benchmarks.
+# A throwaway PostgreSQL cluster for tests, demos and benchmarks (the PostgreSQL of
+# $PG_BIN, else of $PG_CONFIG, else of the pg_config in PATH).
 #   scripts/cluster.sh start   initdb (if needed) and start it; prints the env to use
 #   scripts/cluster.sh stop    stop it and remove its directory
 #   scripts/cluster.sh env     print the env (PGHOST, PGPORT, PGUSER) to eval
@@ -7,7 +8,7 @@
 # and loopback, and preloads pg_cron.
 set -euo pipefail
 
-PG_BIN=${PG_BIN:-$(pg_config --bindir)}
+PG_BIN=${PG_BIN:-$("${PG_CONFIG:-pg_config}" --bindir)}
 CLUSTER_DIR=${VIEWMGR_CLUSTER_DIR:-/tmp/pg_viewmgr_cluster}
 PORT=${VIEWMGR_PORT:-55432}
 DATA="$CLUSTER_DIR/data"

@@ -3,6 +3,16 @@
 # and M count individual tests (ctest tests + pg_regress tests + pgTAP assertions + isolation
 # specs + TAP assertions). Exits non-zero if anything failed.
 #
+#   scripts/run_tests.sh           every suite on every supported PostgreSQL: 15, 17 and 18
+#                                  (VIEWMGR_PG_VERSIONS), one summary table per version and
+#                                  one combined "N passed, M failed" line at the end
+#   scripts/run_tests.sh --pg N    every suite on PostgreSQL N only
+#
+# PostgreSQL N runs on this machine when its server headers are installed here (or can be:
+# 15 on Debian 12); otherwise inside a Debian chroot that carries it (17: trixie, 18: forky;
+# scripts/pg_chroot.sh builds it on first use, as root, and reuses it), on a copy of this
+# checkout. For one version:
+#
 #   1. build and install the extension (make, make install)
 #   2. C++ unit tests of src/core: CMake + CTest (GoogleTest, ASan/UBSan)
 #   3. a throwaway cluster (scripts/cluster.sh), stopped and removed on exit
@@ -13,24 +23,159 @@
 #   7. TAP tests: t/*.pl with prove and PostgreSQL::Test::Cluster (skipped when none)
 #
 # Environment:
+#   VIEWMGR_PG_VERSIONS       versions a run without --pg covers (default "15 17 18")
 #   VIEWMGR_TEST_PORT         port of the throwaway cluster (default: first free from 55490)
 #   VIEWMGR_TEST_CLUSTER_DIR  its directory (default: /tmp/pg_viewmgr_tests.<port>)
 #   VIEWMGR_TEST_VERBOSE=1    print every suite's full output, not only failing ones
 #   VIEWMGR_SKIP_DEPS=1       do not run scripts/install_deps.sh first
-#   PG_CONFIG                 pg_config of the PostgreSQL to build and test against
+#   PG_CONFIG                 pg_config of the PostgreSQL to build and test against; set
+#                             without --pg, only that one PostgreSQL is tested, here
+#   VIEWMGR_CHROOT_BASE       where the chroots live (see scripts/pg_chroot.sh)
 #
 # Safe to rerun: every run builds incrementally, starts from a new cluster and new
-# databases, and leaves nothing running. Logs: build/test-logs/.
+# databases, and leaves nothing running. Logs: build/test-logs/ (a chroot run's logs are
+# copied to build/test-logs/pgN/).
 set -uo pipefail
+
+usage() {
+  echo "usage: $0 [--pg N]   (N: 15, 17 or 18; without --pg: all of them)" >&2
+  exit 2
+}
+
+PG_VERSION_ARG=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --pg)
+      [ $# -ge 2 ] || usage
+      PG_VERSION_ARG=$2
+      shift 2
+      ;;
+    --pg=*)
+      PG_VERSION_ARG=${1#--pg=}
+      shift
+      ;;
+    -h | --help) usage ;;
+    *)
+      echo "unknown argument: $1" >&2
+      usage
+      ;;
+  esac
+done
+case "$PG_VERSION_ARG" in
+  "" | [0-9] | [0-9][0-9]) ;;
+  *) usage ;;
+esac
 
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD
-PG_CONFIG=${PG_CONFIG:-pg_config}
 VERBOSE=${VIEWMGR_TEST_VERBOSE:-0}
 LOG_DIR=$ROOT/build/test-logs
 mkdir -p "$LOG_DIR"
 
 is_root() { [ "$(id -u)" = 0 ]; }
+
+duration() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+
+# --- which PostgreSQL, and where ----------------------------------------------------------
+# local_pg_config N: the pg_config of PostgreSQL N on this machine, with PGXS (server-dev).
+local_pg_config() {
+  local pg_config=/usr/lib/postgresql/$1/bin/pg_config
+  if [ -x "$pg_config" ] && [ -f "/usr/lib/postgresql/$1/lib/pgxs/src/makefiles/pgxs.mk" ]; then
+    echo "$pg_config"
+    return 0
+  fi
+  return 1
+}
+
+# runs_here N: PostgreSQL N is (or, through install_deps.sh, can be) installed on this
+# machine: its headers are here, or this machine's apt offers them.
+runs_here() {
+  local_pg_config "$1" >/dev/null && return 0
+  [ "${VIEWMGR_SKIP_DEPS:-0}" != 1 ] &&
+    apt-cache show "postgresql-server-dev-$1" >/dev/null 2>&1
+}
+
+# run_in_chroot N: this script with --pg N inside the chroot of PostgreSQL N, on a copy of
+# the checkout (the sources are copied afresh; build products stay, so builds there are
+# incremental). Its logs are copied back to build/test-logs/pgN/.
+run_in_chroot() {
+  local n=$1 chroot_dir copy status
+  if ! is_root; then
+    echo "PostgreSQL $n is not installed here: testing it needs its Debian chroot" \
+      "(scripts/pg_chroot.sh), which needs root" >&2
+    return 2
+  fi
+  scripts/pg_chroot.sh copy "$n" || return 2
+  chroot_dir=$(scripts/pg_chroot.sh path "$n")
+  copy=$chroot_dir/work/pg_viewmgr
+  scripts/pg_chroot.sh run "$n" /usr/bin/env VIEWMGR_SKIP_DEPS=1 \
+    VIEWMGR_TEST_VERBOSE="$VERBOSE" ${VIEWMGR_TEST_PORT:+VIEWMGR_TEST_PORT="$VIEWMGR_TEST_PORT"} \
+    ${VIEWMGR_TEST_CLUSTER_DIR:+VIEWMGR_TEST_CLUSTER_DIR="$VIEWMGR_TEST_CLUSTER_DIR"} \
+    CI="${CI:-}" /work/pg_viewmgr/scripts/run_tests.sh --pg "$n"
+  status=$?
+  rm -rf "$LOG_DIR/pg$n"
+  mkdir -p "$LOG_DIR/pg$n"
+  cp -r "$copy/build/test-logs/." "$LOG_DIR/pg$n/" 2>/dev/null || true
+  return "$status"
+}
+
+if [ -z "$PG_VERSION_ARG" ] && [ -z "${PG_CONFIG:-}" ]; then
+  # Every supported version, one after the other (each is a full run of its own; two at
+  # once would compete for the same cores). The per-version summary tables come from the
+  # runs themselves; this adds one line per version and the combined count.
+  ALL_PASSED=0
+  ALL_FAILED=0
+  VERSION_LINES=()
+  for n in ${VIEWMGR_PG_VERSIONS:-15 17 18}; do
+    printf '\n######## PostgreSQL %s ########\n' "$n"
+    started=$SECONDS
+    log=$LOG_DIR/run-pg$n.log
+    "$0" --pg "$n" 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    elapsed=$((SECONDS - started))
+    last=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+    if [ -n "$last" ]; then
+      passed=${last%% passed*}
+      failed=${last#*passed, }
+      failed=${failed%% failed}
+    else
+      passed=0
+      failed=0
+    fi
+    # A run that failed without counting a failure (it could not even start) counts as one.
+    if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+    ALL_PASSED=$((ALL_PASSED + passed))
+    ALL_FAILED=$((ALL_FAILED + failed))
+    verdict=ok
+    [ "$failed" = 0 ] || verdict=FAILED
+    VERSION_LINES+=("$(printf 'PostgreSQL %-3s %-7s %5d passed, %d failed  (%s)' "$n" "$verdict" \
+      "$passed" "$failed" "$(duration "$elapsed")")")
+    echo "PostgreSQL $n took $(duration "$elapsed")"
+  done
+  printf '\n=== all versions ===\n'
+  for line in "${VERSION_LINES[@]}"; do echo "$line"; done
+  echo "$ALL_PASSED passed, $ALL_FAILED failed"
+  [ "$ALL_FAILED" = 0 ]
+  exit
+fi
+
+if [ -n "$PG_VERSION_ARG" ]; then
+  if runs_here "$PG_VERSION_ARG"; then
+    PG_CONFIG=/usr/lib/postgresql/$PG_VERSION_ARG/bin/pg_config
+  else
+    started=$SECONDS
+    out=$LOG_DIR/chroot-pg$PG_VERSION_ARG.out
+    run_in_chroot "$PG_VERSION_ARG" 2>&1 | tee "$out"
+    status=${PIPESTATUS[0]}
+    echo "PostgreSQL $PG_VERSION_ARG (in its chroot) took $(duration $((SECONDS - started)))"
+    # End, as every run does, with the count line.
+    last=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
+    echo "${last:-0 passed, 1 failed}"
+    exit "$status"
+  fi
+fi
+PG_CONFIG=${PG_CONFIG:-pg_config}
+export PG_CONFIG
 
 # --- bookkeeping ----------------------------------------------------------------------
 TOTAL_PASSED=0
@@ -84,12 +229,13 @@ count_tap() {
   echo "$passed $failed"
 }
 
-# Counts pg_regress / pg_isolation_regress results ("test name ... ok", "     name ... FAILED").
+# Counts pg_regress / pg_isolation_regress results: "test name ... ok" / "     name ...
+# FAILED" up to PostgreSQL 15, TAP lines "ok 1 - name" / "not ok 2 - name" since 16.
 count_regress() {
   local log=$1 status=$2
   local passed failed
-  passed=$(grep -Ec '\.\.\. ok' "$log")
-  failed=$(grep -Ec '\.\.\. FAILED' "$log")
+  passed=$(grep -Ec '(\.\.\. ok|^ok [0-9]+ )' "$log")
+  failed=$(grep -Ec '(\.\.\. FAILED|^not ok [0-9]+ )' "$log")
   if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
   echo "$passed $failed"
 }
@@ -126,8 +272,18 @@ trap 'exit 130' INT TERM
 
 # --- 0. dependencies ---------------------------------------------------------------------
 if [ "${VIEWMGR_SKIP_DEPS:-0}" != 1 ] && [ -x scripts/install_deps.sh ]; then
-  scripts/install_deps.sh || echo "warning: scripts/install_deps.sh failed; continuing" >&2
+  scripts/install_deps.sh ${PG_VERSION_ARG:+"$PG_VERSION_ARG"} ||
+    echo "warning: scripts/install_deps.sh failed; continuing" >&2
 fi
+if ! command -v "$PG_CONFIG" >/dev/null; then
+  echo "no pg_config ($PG_CONFIG): install PostgreSQL's server headers" >&2
+  exit 2
+fi
+PG_MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+# The PostgreSQL client programs (psql, createdb, pg_dump, ...) of the version under test.
+PATH=$("$PG_CONFIG" --bindir):$PATH
+export PATH
+echo "PostgreSQL $PG_MAJOR ($("$PG_CONFIG" --version)), pg_config: $PG_CONFIG"
 
 # --- 1. build and install -----------------------------------------------------------------
 section "build and install the extension"
@@ -324,9 +480,10 @@ fi
 
 cleanup
 
-section "summary"
+section "summary: PostgreSQL $PG_MAJOR"
 for line in "${SUITE_LINES[@]}"; do echo "$line"; done
 echo "logs: $LOG_DIR"
+echo "PostgreSQL $PG_MAJOR took $(duration "$SECONDS")"
 echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed"
 if [ "$TOTAL_FAILED" != 0 ] || [ "$SUITES_FAILED" != 0 ]; then
   exit 1

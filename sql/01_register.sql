@@ -232,7 +232,12 @@ DROP VIEW vm_reg.pinned;
 SET search_path = public;
 SELECT view_name, action FROM viewmgr.sync() WHERE action <> 'unchanged';
 SELECT * FROM vm_reg.pinned;
-SELECT pg_get_viewdef('vm_reg.pinned'::regclass);
+-- the relation it reads (not pg_get_viewdef: since PostgreSQL 16 it no longer qualifies the
+-- columns of a one-relation view)
+SELECT DISTINCT d.refobjid::regclass AS reads
+  FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+ WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+   AND r.ev_class = 'vm_reg.pinned'::regclass AND d.refobjid <> 'vm_reg.pinned'::regclass;
 -- the same text registered under another search_path means another table: a real change
 SET search_path = "vm Other", public;
 SELECT viewmgr.register('vm_reg.pinned', 'SELECT item FROM catalog');

@@ -11,13 +11,15 @@ namespace viewmgr {
 namespace {
 
 // Relation privileges in the order PostgreSQL prints them (ACL_ALL_RIGHTS_RELATION).
+// MAINTAIN (m) exists since PostgreSQL 17; earlier servers never print it, so reading it
+// is the same code on every version.
 struct PrivilegeLetter {
   char letter;
   const char* name;
 };
 constexpr PrivilegeLetter kRelationPrivileges[] = {
     {'a', "INSERT"}, {'r', "SELECT"},     {'w', "UPDATE"},  {'d', "DELETE"},
-    {'D', "TRUNCATE"}, {'x', "REFERENCES"}, {'t', "TRIGGER"},
+    {'D', "TRUNCATE"}, {'x', "REFERENCES"}, {'t', "TRIGGER"}, {'m', "MAINTAIN"},
 };
 
 [[noreturn]] void bad(const std::string& text) {
@@ -77,7 +79,9 @@ std::vector<AclGrant> parse_acl(const std::string& text) {
 
 std::vector<AclGrant> default_relation_acl(const std::string& owner) {
   std::vector<AclGrant> out;
-  for (const auto& p : kRelationPrivileges) out.push_back({owner, owner, p.name, false});
+  for (const auto& p : kRelationPrivileges) {
+    if (p.letter != 'm') out.push_back({owner, owner, p.name, false});
+  }
   return out;
 }
 

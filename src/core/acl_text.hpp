@@ -11,7 +11,8 @@ namespace viewmgr {
 struct AclGrant {
   std::string grantee;  // role name; empty for PUBLIC
   std::string grantor;
-  std::string privilege;  // SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER
+  std::string privilege;  // SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER,
+                          // MAINTAIN (17)
   bool grantable = false;
   bool operator==(const AclGrant& o) const {
     return grantee == o.grantee && grantor == o.grantor && privilege == o.privilege &&
@@ -22,7 +23,8 @@ struct AclGrant {
 // One entry per privilege of each item. Throws viewmgr::Error on text it cannot read.
 std::vector<AclGrant> parse_acl(const std::string& acl_array_text);
 
-// What a table-like relation's NULL ACL means: every privilege for its owner.
+// What a table-like relation's NULL ACL means on PostgreSQL 15/16: every privilege for its
+// owner (17 adds MAINTAIN; the server itself says which with acldefault()).
 std::vector<AclGrant> default_relation_acl(const std::string& owner);
 
 // Entries of `a` not in `b`.

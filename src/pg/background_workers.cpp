@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "pg/boundary.hpp"
+#include "pg/compat.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -35,7 +36,7 @@ BackgroundWorkerHandle* start_worker(const char* function, const char* type, dsm
 }
 
 void connect_worker(Oid database, Oid login_role, Oid current_role) {
-  BackgroundWorkerInitializeConnectionByOid(database, login_role, 0);
+  BackgroundWorkerInitializeConnectionByOid(database, login_role, compat::kWorkerConnectionFlags);
   StartTransactionCommand();
   SetCurrentRoleId(current_role, superuser_arg(current_role));
   CommitTransactionCommand();

@@ -18,8 +18,9 @@ namespace viewmgr::pg {
 BackgroundWorkerHandle* start_worker(const char* function, const char* type, dsm_handle segment,
                                      int index);
 
-// In a worker: connect to `database` as `login_role` (workers must connect as a role that
-// may log in), then act as `current_role`, like SET ROLE.
+// In a worker: connect to `database` as `login_role` (before PostgreSQL 17 workers must
+// connect as a role that may log in; see compat::kWorkerConnectionFlags), then act as
+// `current_role`, like SET ROLE.
 void connect_worker(Oid database, Oid login_role, Oid current_role);
 
 // In a worker: starts a transaction with an active snapshot, and commits it (or, after an

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/refresh_schedule.hpp"
 #include "pg/boundary.hpp"
+#include "pg/compat.hpp"
 #include "refresh/refresh_workers.hpp"
 #include "registry/history.hpp"
 #include "registry/registry.hpp"
@@ -13,6 +14,7 @@ extern "C" {
 #include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "miscadmin.h"
 }
 
 namespace viewmgr::pg {
@@ -75,8 +77,13 @@ std::vector<RefreshRow> refresh_all_views(bool only_stale, std::optional<bool> c
   if (parallel < 1) throw Error(sqlstate::kInvalidParameterValue, "parallel must be at least 1");
   require_writable("viewmgr.refresh_all");
   // Workers run each view in a transaction of their own; they cannot see what this
-  // transaction has written, so once it has written anything, refresh here instead.
-  bool use_workers = pg_call([] { return !TransactionIdIsValid(GetTopTransactionIdIfAny()); });
+  // transaction has written, so once it has written anything, refresh here instead. The
+  // same when they could not connect as the session user (a role without LOGIN before
+  // PostgreSQL 17).
+  bool use_workers = pg_call([] {
+    return !TransactionIdIsValid(GetTopTransactionIdIfAny()) &&
+           compat::worker_can_connect_as(GetSessionUserId());
+  });
   ManagedViews managed(load_registry(), false);
   recover_change_log();
   MatviewSet set(managed);

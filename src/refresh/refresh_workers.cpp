@@ -1,5 +1,6 @@
 #include "refresh/refresh_workers.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 

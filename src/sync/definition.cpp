@@ -12,7 +12,6 @@
 extern "C" {
 #include "access/relation.h"
 #include "nodes/nodeFuncs.h"
-#include "parser/gramparse.h"
 #include "parser/parser.h"
 #include "parser/scanner.h"
 #include "rewrite/prs2lock.h"
@@ -444,6 +443,8 @@ std::string normalize_index_spec(const std::string& spec) {
   const char* normalized = nullptr;
   try {
     normalized = pg_call([&] {
+      // Token numbers are not constants since PostgreSQL 16 (see compat::scan_tokens).
+      const compat::ScanTokens& tokens = compat::scan_tokens();
       core_yy_extra_type extra;
       core_yyscan_t scanner = scanner_init(text, &extra, &ScanKeywords, ScanKeywordTokens);
       StringInfoData out;
@@ -454,41 +455,30 @@ std::string normalize_index_spec(const std::string& spec) {
         int token = core_yylex(&value, &location, scanner);
         if (token == 0) break;
         if (out.len > 0) appendStringInfoChar(&out, ' ');
-        switch (token) {
-          case IDENT:
-            appendStringInfoString(&out, quote_identifier(value.str));
-            break;
-          case SCONST:
-            appendStringInfoString(&out, quote_literal_cstr(value.str));
-            break;
-          case ICONST:
-            appendStringInfo(&out, "%d", value.ival);
-            break;
-          case FCONST:
-          case Op:
-          case PARAM:
-            if (token == PARAM) {
-              appendStringInfo(&out, "$%d", value.ival);
-            } else {
-              appendStringInfoString(&out, value.str);
-            }
-            break;
-          default:
-            if (token < 256) {
-              appendStringInfoChar(&out, static_cast<char>(token));
-            } else if (isalpha(static_cast<unsigned char>(text[location])) ||
-                       text[location] == '_') {
-              appendStringInfoString(&out, value.keyword);  // a keyword, already lower case
-            } else {
-              // Multi-character operators such as :: or <=: their text as written.
-              int start = location;
-              int end = start;
-              while (text[end] != '\0' && !isspace(static_cast<unsigned char>(text[end])) &&
-                     (end == start || !isalnum(static_cast<unsigned char>(text[end])))) {
-                end++;
-              }
-              appendBinaryStringInfo(&out, text + start, end - start);
-            }
+        if (token == tokens.ident) {
+          appendStringInfoString(&out, quote_identifier(value.str));
+        } else if (token == tokens.sconst) {
+          appendStringInfoString(&out, quote_literal_cstr(value.str));
+        } else if (token == tokens.iconst) {
+          appendStringInfo(&out, "%d", value.ival);
+        } else if (token == tokens.param) {
+          appendStringInfo(&out, "$%d", value.ival);
+        } else if (token == tokens.fconst || token == tokens.op) {
+          appendStringInfoString(&out, value.str);
+        } else if (token < 256) {
+          appendStringInfoChar(&out, static_cast<char>(token));
+        } else if (isalpha(static_cast<unsigned char>(text[location])) ||
+                   text[location] == '_') {
+          appendStringInfoString(&out, value.keyword);  // a keyword, already lower case
+        } else {
+          // Multi-character operators such as :: or <=: their text as written.
+          int start = location;
+          int end = start;
+          while (text[end] != '\0' && !isspace(static_cast<unsigned char>(text[end])) &&
+                 (end == start || !isalnum(static_cast<unsigned char>(text[end])))) {
+            end++;
+          }
+          appendBinaryStringInfo(&out, text + start, end - start);
         }
       }
       scanner_finish(scanner);

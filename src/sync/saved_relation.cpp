@@ -219,6 +219,15 @@ bool has_default_acl(Oid relid) {
   });
 }
 
+// What a NULL ACL means for a relation of `owner`: every relation privilege of the running
+// server for the owner. Asked of the server, since the set grew (MAINTAIN, PostgreSQL 17).
+std::vector<AclGrant> default_acl_of(const std::string& owner) {
+  return parse_acl(*spi_query("SELECT pg_catalog.acldefault('r', oid)::text "
+                              "FROM pg_catalog.pg_roles WHERE rolname = $1",
+                              {{owner, TEXTOID}})
+                        .rows.at(0).at(0));
+}
+
 void restore_acl(const SavedRelation& saved, Oid relid) {
   bool new_is_default = has_default_acl(relid);
   if (!saved.acl.has_value() && new_is_default) return;  // default then and now
@@ -226,14 +235,14 @@ void restore_acl(const SavedRelation& saved, Oid relid) {
   // granted or revoked (a NULL ACL meaning the owner's implicit privileges).
   std::vector<AclGrant> have;
   if (new_is_default) {
-    have = default_relation_acl(saved.owner);
+    have = default_acl_of(saved.owner);
   } else {
     have = parse_acl(*spi_query("SELECT relacl::text FROM pg_catalog.pg_class WHERE oid = $1",
                                 {{std::to_string(relid), OIDOID}})
                           .rows.at(0).at(0));
   }
   std::vector<AclGrant> want =
-      saved.acl.has_value() ? parse_acl(*saved.acl) : default_relation_acl(saved.owner);
+      saved.acl.has_value() ? parse_acl(*saved.acl) : default_acl_of(saved.owner);
   for (const auto& g : acl_difference(have, want)) {
     spi_execute("REVOKE " + g.privilege + " ON " + saved.display_name + " FROM " + grantee_sql(g));
   }

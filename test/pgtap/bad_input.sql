@@ -14,6 +14,20 @@ SET LOCAL search_path = public;
 
 CREATE SCHEMA vmt;
 
+-- How this server deparses QUERY as a view: PostgreSQL 16 stopped qualifying the columns of
+-- a one-relation view (" SELECT a," where 15 printed " SELECT t.a,"), so definition checks
+-- compare with this instead of a literal.
+CREATE FUNCTION vmt.viewdef(query text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+  def text;
+BEGIN
+  EXECUTE 'CREATE TEMP VIEW vmt_viewdef_probe AS ' || query;
+  def := pg_get_viewdef('vmt_viewdef_probe'::regclass);
+  DROP VIEW vmt_viewdef_probe;
+  RETURN def;
+END
+$f$;
+
 -- Everything a refused call must leave alone: every registry row, the schema list, and
 -- every relation outside the system schemas with its row version (xmin, ctid), storage,
 -- owner, population, view definition, index definition and comment.
@@ -384,7 +398,7 @@ SELECT is((SELECT count(*)::int FROM bi.t), 2, 'and still holds its rows');
 -- ---------------------------------------------------------------------------------------
 -- After all of the above, the fixtures are intact and in sync.
 
-SELECT is(pg_get_viewdef('bi.base_v'::regclass), E' SELECT t.a,\n    t.b\n   FROM bi.t;',
+SELECT is(pg_get_viewdef('bi.base_v'::regclass), vmt.viewdef('SELECT t.a, t.b FROM bi.t'),
           'bi.base_v keeps its definition');
 SELECT is((SELECT array_agg(pg_get_indexdef(indexrelid)) FROM pg_index WHERE indrelid = 'bi.base_m'::regclass),
           ARRAY['CREATE UNIQUE INDEX base_m_a_idx ON bi.base_m USING btree (a)'],

@@ -14,6 +14,20 @@ SET LOCAL search_path = public;
 
 CREATE SCHEMA vmt;
 
+-- How this server deparses QUERY as a view: PostgreSQL 16 stopped qualifying the columns of
+-- a one-relation view (" SELECT a," where 15 printed " SELECT t.a,"), so definition checks
+-- compare with this instead of a literal.
+CREATE FUNCTION vmt.viewdef(query text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+  def text;
+BEGIN
+  EXECUTE 'CREATE TEMP VIEW vmt_viewdef_probe AS ' || query;
+  def := pg_get_viewdef('vmt_viewdef_probe'::regclass);
+  DROP VIEW vmt_viewdef_probe;
+  RETURN def;
+END
+$f$;
+
 -- The registry and every relation outside the system schemas, with row versions.
 CREATE FUNCTION vmt.state() RETURNS text LANGUAGE sql STABLE AS $f$
   SELECT concat_ws(E'\n',
@@ -401,7 +415,7 @@ SELECT * FROM vmt.refused($$SELECT viewmgr.register('pc.a', 'SELECT x, y, z, 1 A
                           '42703', 'a rebuild failing in its third view');
 SELECT * FROM vmt.refused($$SELECT * FROM viewmgr.sync()$$,
                           '42703', 'sync() failing in the middle of the chain');
-SELECT is(pg_get_viewdef('pc.b'::regclass), E' SELECT a.x,\n    a.y,\n    a.z\n   FROM pc.a;',
+SELECT is(pg_get_viewdef('pc.b'::regclass), vmt.viewdef('SELECT a.x, a.y, a.z FROM pc.a'),
           'pc.b still has its built definition');
 SELECT is((SELECT count(*)::int FROM pc.c), 1, 'pc.c still reads through the chain');
 SELECT is((SELECT array_agg(pg_get_indexdef(indexrelid)) FROM pg_index WHERE indrelid = 'pc.m'::regclass),

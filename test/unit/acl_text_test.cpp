@@ -17,6 +17,13 @@ TEST(ParseAcl, ExpandsEveryPrivilegeOfEveryItem) {
   EXPECT_EQ(acl[9], (AclGrant{"", "alice", "SELECT", false}));  // PUBLIC
 }
 
+TEST(ParseAcl, ReadsMaintainOfPostgres17) {
+  auto acl = parse_acl("{alice=arwdDxtm/alice,bob=m*/alice}");
+  ASSERT_EQ(acl.size(), 8u + 1u);
+  EXPECT_EQ(acl[7], (AclGrant{"alice", "alice", "MAINTAIN", false}));
+  EXPECT_EQ(acl[8], (AclGrant{"bob", "alice", "MAINTAIN", true}));
+}
+
 TEST(ParseAcl, ReadsQuotedRoleNames) {
   // As PostgreSQL prints it: the item is array-quoted, the names inside it double-quoted.
   auto acl = parse_acl(R"({"\"odd \"\"name\"\"\"=r/\"x,y\""})");

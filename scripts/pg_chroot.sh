@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Debian chroots that carry the PostgreSQL versions Debian 12 does not: 17 (Debian 13 trixie)
+# and 18 (Debian forky), each with its server headers, pgTAP, pg_cron and the build tools,
+# straight from Debian's archive (mmdebstrap, as root).
+#
+#   scripts/pg_chroot.sh create N          build the chroot for PostgreSQL N, or reuse it
+#   scripts/pg_chroot.sh run N CMD [ARG…]  run CMD inside it, as root, with /proc and /dev
+#                                          mounted (unmounted again when CMD ends)
+#   scripts/pg_chroot.sh copy N            copy this checkout into it, to /work/pg_viewmgr
+#                                          (sources afresh, build products kept)
+#   scripts/pg_chroot.sh path N            print its directory
+#   scripts/pg_chroot.sh remove N          delete it
+#
+# A chroot is reused while its stamp file (suite, mirror and package list) matches what this
+# script would build; otherwise it is built again. The checkout is copied in, not mounted:
+# each version keeps its own build products (PGXS builds in the source tree).
+#
+# Environment:
+#   VIEWMGR_CHROOT_BASE  where the chroots live (default /var/tmp/pg_viewmgr-chroots)
+#   VIEWMGR_MIRROR       Debian mirror (default: the first URI of the host's debian.sources)
+set -euo pipefail
+
+BASE=${VIEWMGR_CHROOT_BASE:-/var/tmp/pg_viewmgr-chroots}
+
+usage() {
+  echo "usage: $0 create N | run N CMD [ARG...] | copy N | path N | remove N   (N: 17 or 18)" >&2
+  exit 2
+}
+
+# suite_for N: the Debian suite that ships PostgreSQL N as its default version.
+suite_for() {
+  case "$1" in
+    17) echo trixie ;;
+    18) echo forky ;;
+    *)
+      echo "no chroot for PostgreSQL $1: 15 is the host's (Debian 12), 17 is trixie's, 18 is forky's" >&2
+      exit 2
+      ;;
+  esac
+}
+
+# packages_for N: what building and every test suite need. dblink (used by the isolation
+# specs) and the other contrib modules are part of postgresql-N itself since Debian's
+# PostgreSQL 10 packaging, so there is no separate contrib package to ask for.
+packages_for() {
+  local n=$1
+  echo "postgresql-$n,postgresql-server-dev-$n,postgresql-$n-pgtap,postgresql-$n-cron,libtap-parser-sourcehandler-pgtap-perl,libipc-run-perl,g++,make,cmake,libgtest-dev,pkg-config"
+}
+
+mirror() {
+  if [ -n "${VIEWMGR_MIRROR:-}" ]; then
+    echo "$VIEWMGR_MIRROR"
+    return
+  fi
+  local uri=""
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    uri=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources)
+  fi
+  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+    uri=$(awk '/^deb / { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; exit } }' \
+      /etc/apt/sources.list)
+  fi
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
+need_root() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "$0: chroots need root (mmdebstrap, mount, chroot)" >&2
+    exit 2
+  fi
+}
+
+stamp_text() {
+  local n=$1
+  printf 'suite=%s\nmirror=%s\npackages=%s\n' "$(suite_for "$n")" "$(mirror)" "$(packages_for "$n")"
+}
+
+create() {
+  local n=$1 dir=$BASE/$1 suite
+  suite=$(suite_for "$n")
+  need_root
+  if [ -f "$dir/.pg_viewmgr-stamp" ] && [ "$(cat "$dir/.pg_viewmgr-stamp")" = "$(stamp_text "$n")" ] &&
+    [ -x "$dir/usr/lib/postgresql/$n/bin/pg_config" ]; then
+    return 0
+  fi
+  if ! command -v mmdebstrap >/dev/null; then
+    echo "installing mmdebstrap"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mmdebstrap \
+      </dev/null >/dev/null
+  fi
+  local aptopts=()
+  # forky's Release files carry a short Valid-Until that the archive's copy has outlived.
+  if [ "$suite" = forky ]; then aptopts=(--aptopt='Acquire::Check-Valid-Until "false"'); fi
+  echo "building the PostgreSQL $n chroot ($suite from $(mirror)) in $dir"
+  mkdir -p "$BASE"
+  rm -rf "$dir" "$dir.new"
+  # Without a terminal mmdebstrap would read sources from standard input: give it none.
+  mmdebstrap --variant=apt --include="$(packages_for "$n")" "${aptopts[@]}" \
+    "$suite" "$dir.new" "$(mirror)" </dev/null
+  stamp_text "$n" >"$dir.new/.pg_viewmgr-stamp"
+  mv "$dir.new" "$dir"
+}
+
+# copy N: the checkout this script belongs to (tracked and untracked-but-not-ignored files
+# as they are in the work tree; without git, everything but build products) into the chroot
+# at /work/pg_viewmgr. Every file of the previous copy except build products (build/, *.o,
+# *.d, *.so) is removed first, so a source deleted here disappears there too, and builds
+# there stay incremental.
+copy() {
+  local n=$1 src dest
+  need_root
+  create "$n"
+  src=$(cd "$(dirname "$0")/.." && pwd)
+  dest=$BASE/$n/work/pg_viewmgr
+  mkdir -p "$dest"
+  find "$dest" -path "$dest/build" -prune -o -type f ! -name '*.o' ! -name '*.d' \
+    ! -name '*.so' -print0 | xargs -0 -r rm -f
+  if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    (cd "$src" && git ls-files -z --cached --others --exclude-standard |
+      while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+      tar --null -T - -cf -) | tar -xf - -C "$dest"
+  else
+    (cd "$src" && tar --exclude=./build --exclude=./.git --exclude=./tmp_check \
+      --exclude=./results --exclude=./output_iso --exclude='*.o' --exclude='*.so' \
+      --exclude='*.d' -cf - .) | tar -xf - -C "$dest"
+  fi
+}
+
+# run N CMD...: the mounts live in a private mount namespace of their own, so even a killed
+# run leaves nothing mounted on the host; the trap unmounts them in the normal case too.
+run() {
+  local n=$1
+  shift
+  [ $# -gt 0 ] || usage
+  create "$n"
+  exec unshare --mount --propagation private "$0" __inside "$BASE/$n" "$@"
+}
+
+inside() {
+  local dir=$1
+  shift
+  mounted=()
+  unmount_all() {
+    local i
+    for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
+      umount -l "${mounted[$i]}" 2>/dev/null || true
+    done
+  }
+  trap unmount_all EXIT
+  mount -t proc proc "$dir/proc" && mounted+=("$dir/proc")
+  # /dev with its submounts: /dev/shm (dynamic shared memory) and /dev/pts.
+  mount --rbind /dev "$dir/dev" && mounted+=("$dir/dev")
+  mount --make-rslave "$dir/dev"
+  local status=0
+  chroot "$dir" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    "$@" || status=$?
+  exit "$status"
+}
+
+case "${1:-}" in
+  create)
+    [ $# = 2 ] || usage
+    create "$2"
+    ;;
+  run)
+    [ $# -ge 3 ] || usage
+    shift
+    run "$@"
+    ;;
+  copy)
+    [ $# = 2 ] || usage
+    copy "$2"
+    ;;
+  path)
+    [ $# = 2 ] || usage
+    suite_for "$2" >/dev/null
+    echo "$BASE/$2"
+    ;;
+  remove)
+    [ $# = 2 ] || usage
+    suite_for "$2" >/dev/null
+    need_root
+    rm -rf "${BASE:?}/$2"
+    ;;
+  __inside)
+    shift
+    inside "$@"
+    ;;
+  *) usage ;;
+esac
