@@ -6,6 +6,8 @@
 
 extern "C" {
 #include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
 #include "funcapi.h"
 #include "nodes/parsenodes.h"
 #include "parser/analyze.h"
