@@ -113,8 +113,15 @@ copy() {
   src=$(cd "$(dirname "$0")/.." && pwd)
   dest=$BASE/$n/work/pg_viewmgr
   mkdir -p "$dest"
+  # Build products of a copy from another checkout (a worktree of another branch) may be
+  # newer than this checkout's sources and would be taken as up to date: start clean then.
+  if [ "$(cat "$dest/.pg_viewmgr-copied-from" 2>/dev/null)" != "$src" ]; then
+    rm -rf "$dest"
+    mkdir -p "$dest"
+  fi
   find "$dest" -path "$dest/build" -prune -o -type f ! -name '*.o' ! -name '*.d' \
-    ! -name '*.so' -print0 | xargs -0 -r rm -f
+    ! -name '*.so' ! -name .pg_viewmgr-copied-from -print0 | xargs -0 -r rm -f
+  echo "$src" >"$dest/.pg_viewmgr-copied-from"
   if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     (cd "$src" && git ls-files -z --cached --others --exclude-standard |
       while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
