@@ -38,3 +38,46 @@ ALTER TABLE viewmgr.managed_view
     DROP COLUMN canonical_definition,
     DROP COLUMN built_fingerprint,
     DROP COLUMN built_definition_fingerprint;
+
+-- Staleness (see the 0.2.0 install script): an index for the change log, resets judged by
+-- transaction id, and the DDL event triggers.
+ALTER TABLE viewmgr.source_change ADD COLUMN cid integer;
+CREATE INDEX source_change_relid_xid ON viewmgr.source_change (relid, xid);
+ALTER TABLE viewmgr.change_log_reset ADD COLUMN reset_xid xid8;
+ALTER TABLE viewmgr.refresh_state ADD COLUMN own_xid xid8, ADD COLUMN own_cid integer;
+-- 0.1.0's tracking triggers fired in the origin session mode only: from now on they fire in
+-- every mode (writes made under session_replication_role = replica before the update were
+-- not logged; 0.1.0 could not know them).
+DO $$
+DECLARE
+  t record;
+BEGIN
+  FOR t IN SELECT tgrelid::pg_catalog.regclass AS rel FROM pg_catalog.pg_trigger
+            WHERE tgname = 'viewmgr_track_changes' AND tgenabled = 'O' LOOP
+    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER viewmgr_track_changes', t.rel);
+  END LOOP;
+END $$;
+
+-- DDL that changes what a relation returns without any DML is logged too, as a change of
+-- the relation (and of the tables it is a partition or inheritance child of): views
+-- replaced, partitions attached, detached or dropped, inheritance added or removed, tracking
+-- triggers disabled or enabled again, materialized views refreshed by hand. DROP TABLE and
+-- ALTER TABLE are also seen at their start, while the parents they leave are still known.
+-- ENABLE ALWAYS: they fire in every session_replication_role.
+-- Like track_change, without a pinned search_path, on purpose: at the start of DROP TABLE
+-- and ALTER TABLE it resolves the names the statement gives as that statement will, with the
+-- caller's search_path. Its own queries qualify every name and operator.
+CREATE FUNCTION viewmgr.track_ddl()
+RETURNS event_trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'viewmgr_track_ddl';
+
+CREATE EVENT TRIGGER viewmgr_track_ddl_end ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW',
+                 'CREATE VIEW', 'CREATE TABLE', 'REFRESH MATERIALIZED VIEW')
+    EXECUTE FUNCTION viewmgr.track_ddl();
+CREATE EVENT TRIGGER viewmgr_track_ddl_start ON ddl_command_start
+    WHEN TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE', 'DROP TABLE', 'DROP FOREIGN TABLE')
+    EXECUTE FUNCTION viewmgr.track_ddl();
+ALTER EVENT TRIGGER viewmgr_track_ddl_end ENABLE ALWAYS;
+ALTER EVENT TRIGGER viewmgr_track_ddl_start ENABLE ALWAYS;

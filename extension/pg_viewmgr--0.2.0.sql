@@ -77,21 +77,33 @@ GRANT SELECT ON viewmgr.history TO PUBLIC;
 
 -- Change tracking for staleness. A statement trigger on every table a managed materialized
 -- view reads (directly or through views) appends (table, writing transaction) here, once per
--- transaction and table: append-only, so concurrent writers never wait for each other.
+-- transaction and table: append-only, so concurrent writers never wait for each other. The
+-- trigger fires in every session_replication_role (ENABLE ALWAYS), so logical replication's
+-- apply and bulk loads count too; the event triggers below log DDL that changes what a
+-- relation returns without DML.
 -- A materialized view is stale when a source has a row whose transaction its last refresh
 -- could not see. Unlogged (writers pay no WAL for it); crash recovery empties it, which the
 -- row with relid 0 reveals: then every view counts as stale until it is refreshed.
 CREATE UNLOGGED TABLE viewmgr.source_change (
     relid oid  NOT NULL,
-    xid   xid8 NOT NULL
+    xid   xid8 NOT NULL,
+    -- the command of that transaction that wrote (a refresh later in the same transaction
+    -- saw it); NULL for rows logged by 0.1.0
+    cid   integer
 );
 INSERT INTO viewmgr.source_change VALUES (0, '0');
+-- Staleness checks read only the rows of a source newer than a refresh's snapshot.
+CREATE INDEX source_change_relid_xid ON viewmgr.source_change (relid, xid);
 REVOKE ALL ON viewmgr.source_change FROM PUBLIC;
 
--- When the change log was last found emptied by crash recovery. A refresh recorded before
--- that time may have missed changes the lost log rows recorded, so it counts as stale.
+-- When the change log was last found emptied by crash recovery, and the next transaction id
+-- then. A refresh whose snapshot may not have seen every transaction before that id (one
+-- taken earlier, or while an older transaction, such as a prepared one, was still open) may
+-- have missed changes the lost log rows recorded, so it counts as stale. (reset_xid is NULL
+-- for a reset recorded by 0.1.0, which is judged by time.)
 CREATE TABLE viewmgr.change_log_reset (reset_at timestamptz NOT NULL);
-INSERT INTO viewmgr.change_log_reset VALUES ('-infinity');
+ALTER TABLE viewmgr.change_log_reset ADD COLUMN reset_xid xid8;
+INSERT INTO viewmgr.change_log_reset VALUES ('-infinity', NULL);
 REVOKE ALL ON viewmgr.change_log_reset FROM PUBLIC;
 GRANT SELECT ON viewmgr.change_log_reset TO PUBLIC;
 
@@ -102,7 +114,11 @@ CREATE TABLE viewmgr.refresh_state (
     relation_name text        NOT NULL,
     snapshot      pg_snapshot NOT NULL,
     refreshed_at  timestamptz NOT NULL,
-    PRIMARY KEY (schema_name, relation_name)
+    PRIMARY KEY (schema_name, relation_name),
+    -- the refreshing transaction and its command: that transaction's own writes of earlier
+    -- commands were seen, later ones were not (the snapshot counts it as in progress)
+    own_xid       xid8,
+    own_cid       integer
 );
 REVOKE ALL ON viewmgr.refresh_state FROM PUBLIC;
 GRANT SELECT ON viewmgr.refresh_state TO PUBLIC;
@@ -115,6 +131,30 @@ CREATE FUNCTION viewmgr.track_change()
 RETURNS trigger
 LANGUAGE C
 AS 'MODULE_PATHNAME', 'viewmgr_track_change';
+
+-- DDL that changes what a relation returns without any DML is logged too, as a change of
+-- the relation (and of the tables it is a partition or inheritance child of): views
+-- replaced, partitions attached, detached or dropped, inheritance added or removed, tracking
+-- triggers disabled or enabled again, materialized views refreshed by hand. DROP TABLE and
+-- ALTER TABLE are also seen at their start, while the parents they leave are still known.
+-- ENABLE ALWAYS: they fire in every session_replication_role.
+-- Like track_change, without a pinned search_path, on purpose: at the start of DROP TABLE
+-- and ALTER TABLE it resolves the names the statement gives as that statement will, with the
+-- caller's search_path. Its own queries qualify every name and operator.
+CREATE FUNCTION viewmgr.track_ddl()
+RETURNS event_trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'viewmgr_track_ddl';
+
+CREATE EVENT TRIGGER viewmgr_track_ddl_end ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW',
+                 'CREATE VIEW', 'CREATE TABLE', 'REFRESH MATERIALIZED VIEW')
+    EXECUTE FUNCTION viewmgr.track_ddl();
+CREATE EVENT TRIGGER viewmgr_track_ddl_start ON ddl_command_start
+    WHEN TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE', 'DROP TABLE', 'DROP FOREIGN TABLE')
+    EXECUTE FUNCTION viewmgr.track_ddl();
+ALTER EVENT TRIGGER viewmgr_track_ddl_end ENABLE ALWAYS;
+ALTER EVENT TRIGGER viewmgr_track_ddl_start ENABLE ALWAYS;
 
 -- Every function pins search_path. Functions that resolve user-written names take the
 -- caller's search_path as a defaulted argument: defaults are evaluated in the caller's

@@ -155,6 +155,10 @@ SELECT view_name, state FROM viewmgr.status WHERE state <> 'fresh' ORDER BY 1;
 SELECT view_name, action FROM viewmgr.sync() WHERE action <> 'unchanged';
 SELECT vm_sync.ddl_count() > 0 AS ddl_ran;
 SELECT * FROM customer_revenue ORDER BY id;
+-- what read the view while it was replaced by hand is stale (the view in between returned
+-- something else), until it is refreshed
+SELECT view_name, drift, detail FROM viewmgr.drift();
+SELECT view_name, action FROM viewmgr.refresh('vm_sync.country_revenue');
 SELECT view_name, drift FROM viewmgr.drift();
 SELECT view_name, action FROM viewmgr.sync() WHERE action <> 'unchanged';
 

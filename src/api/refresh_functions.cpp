@@ -1,6 +1,7 @@
 // SQL entry points of the refresh engine and the history: refresh, refresh_all,
-// purge_history. Each converts its arguments and calls one function.
+// purge_history, and the DDL event trigger of change tracking. Each converts its arguments and calls one function.
 #include "api/entry_point.hpp"
+#include "refresh/change_tracking.hpp"
 #include "refresh/refresh_run.hpp"
 #include "registry/history.hpp"
 #include "registry/registry.hpp"
@@ -55,9 +56,16 @@ Datum purge_history_function(FunctionCallInfo fcinfo) {
   PG_RETURN_INT64(static_cast<int64>(purged));
 }
 
+// The DDL event trigger of change tracking (viewmgr.track_ddl).
+Datum track_ddl_function(FunctionCallInfo fcinfo) {
+  with_spi([&] { record_ddl_changes(fcinfo); });
+  return PointerGetDatum(nullptr);
+}
+
 }  // namespace
 }  // namespace viewmgr::pg
 
 VIEWMGR_SQL_FUNCTION(viewmgr_refresh, viewmgr::pg::refresh_function)
 VIEWMGR_SQL_FUNCTION(viewmgr_refresh_all, viewmgr::pg::refresh_all_function)
 VIEWMGR_SQL_FUNCTION(viewmgr_purge_history, viewmgr::pg::purge_history_function)
+VIEWMGR_SQL_FUNCTION(viewmgr_track_ddl, viewmgr::pg::track_ddl_function)

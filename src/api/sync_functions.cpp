@@ -25,7 +25,7 @@ Datum sync_function(FunctionCallInfo fcinfo) {
 
 Datum drift_function(FunctionCallInfo fcinfo) {
   ResultSet result(fcinfo);
-  for (const auto& row : with_spi([] { return registry_drift(); })) {
+  for (const auto& row : with_spi([] { return drift_rows(); })) {
     result.add({row.view_name, row.drift, row.detail});
   }
   return static_cast<Datum>(0);

@@ -8,6 +8,7 @@ extern "C" {
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
+#include "commands/trigger.h"
 #include "funcapi.h"
 #include "nodes/parsenodes.h"
 #include "parser/analyze.h"
@@ -127,6 +128,17 @@ inline bool worker_can_connect_as(Oid role) {
   bool can_login = reinterpret_cast<Form_pg_authid>(GETSTRUCT(tuple))->rolcanlogin;
   ReleaseSysCache(tuple);
   return can_login;
+#endif
+}
+
+// Sets when a trigger fires (TRIGGER_FIRES_ALWAYS, ...), as ALTER TABLE ... ENABLE ALWAYS
+// TRIGGER does but without its ownership check. PostgreSQL 16 gave EnableDisableTrigger a
+// parent trigger oid and a recurse flag; every 15 release has the five-argument form.
+inline void set_trigger_firing(Relation rel, const char* trigger, char fires_when, LOCKMODE lockmode) {
+#if PG_VERSION_NUM >= 160000
+  EnableDisableTrigger(rel, trigger, InvalidOid, fires_when, false, false, lockmode);
+#else
+  EnableDisableTrigger(rel, trigger, fires_when, false, lockmode);
 #endif
 }
 

@@ -1,9 +1,20 @@
 #include "refresh/change_tracking.hpp"
 
+#include <cstring>
+#include <vector>
+
+#include "core/error.hpp"
 #include "pg/boundary.hpp"
+#include "pg/compat.hpp"
+#include "pg/spi.hpp"
 
 extern "C" {
+#include "access/genam.h"
 #include "access/heapam.h"
+#include "catalog/index.h"
+#include "commands/event_trigger.h"
+#include "nodes/makefuncs.h"
+#include "utils/rel.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
@@ -71,10 +82,21 @@ void record_change(Oid relid) {
   if (!OidIsValid(log)) return;  // the extension is being dropped
 
   Relation rel = table_open(log, RowExclusiveLock);
-  Datum values[2] = {ObjectIdGetDatum(relid), FullTransactionIdGetDatum(GetTopFullTransactionId())};
-  bool nulls[2] = {false, false};
+  Datum values[3] = {ObjectIdGetDatum(relid), FullTransactionIdGetDatum(GetTopFullTransactionId()),
+                     Int32GetDatum(static_cast<int32>(GetCurrentCommandId(false)))};
+  bool nulls[3] = {false, false, false};
   HeapTuple tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
   simple_heap_insert(rel, tuple);
+  // The log's one index is on (relid, xid), the table's two columns in order.
+  List* indexes = RelationGetIndexList(rel);
+  ListCell* lc;
+  foreach (lc, indexes) {
+    Relation index = index_open(lfirst_oid(lc), RowExclusiveLock);
+    IndexInfo* info = BuildIndexInfo(index);
+    index_insert(index, values, nulls, &tuple->t_self, rel, UNIQUE_CHECK_NO, false, info);
+    index_close(index, RowExclusiveLock);
+  }
+  list_free(indexes);
   heap_freetuple(tuple);
   table_close(rel, RowExclusiveLock);
 
@@ -86,6 +108,75 @@ void record_change(Oid relid) {
     logged_capacity = capacity;
   }
   logged[logged_count++] = {relid, GetCurrentSubTransactionId()};
+}
+
+void forget_logged_tables() { logged_count = 0; }
+
+void fire_tracking_trigger_always(Oid relid) {
+  Relation rel = table_open(relid, ShareRowExclusiveLock);
+  compat::set_trigger_firing(rel, kTrackingTrigger, TRIGGER_FIRES_ALWAYS, ShareRowExclusiveLock);
+  table_close(rel, NoLock);
+}
+
+namespace {
+
+bool ddl_tracking_paused = false;
+
+// Relations a DROP or ALTER statement names, before it runs (their parents are still known),
+// resolved with the caller's search_path as the statement will resolve them.
+std::vector<Oid> relations_named(Node* parsetree) {
+  std::vector<Oid> out;
+  auto add = [&](RangeVar* range_var) {
+    Oid relid = pg_call([&] { return RangeVarGetRelid(range_var, NoLock, true); });
+    if (OidIsValid(relid)) out.push_back(relid);
+  };
+  if (IsA(parsetree, DropStmt)) {
+    ListCell* lc;
+    foreach (lc, reinterpret_cast<DropStmt*>(parsetree)->objects) {
+      List* names = static_cast<List*>(lfirst(lc));
+      add(pg_call([&] { return makeRangeVarFromNameList(names); }));
+    }
+  } else if (IsA(parsetree, AlterTableStmt)) {
+    add(reinterpret_cast<AlterTableStmt*>(parsetree)->relation);
+  }
+  return out;
+}
+
+}  // namespace
+
+DdlTrackingPause::DdlTrackingPause() : was_paused_(ddl_tracking_paused) { ddl_tracking_paused = true; }
+DdlTrackingPause::~DdlTrackingPause() { ddl_tracking_paused = was_paused_; }
+
+void record_ddl_changes(FunctionCallInfo fcinfo) {
+  if (ddl_tracking_paused) return;
+  if (fcinfo->context == nullptr || !IsA(fcinfo->context, EventTriggerData)) {
+    throw Error(sqlstate::kObjectNotInPrerequisiteState,
+                "viewmgr.track_ddl() must be called as an event trigger");
+  }
+  auto* event = reinterpret_cast<EventTriggerData*>(fcinfo->context);
+  std::vector<Oid> relids;
+  if (strcmp(event->event, "ddl_command_start") == 0) {
+    relids = relations_named(event->parsetree);
+  } else {
+    QueryResult commands = spi_query(
+        "SELECT DISTINCT objid FROM pg_catalog.pg_event_trigger_ddl_commands() "
+        "WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass");
+    for (const Row& row : commands.rows) relids.push_back(to_oid(row[0]));
+  }
+  if (relids.empty()) return;
+  // A table just created is read by nothing yet; what it is a partition or child of is.
+  bool created = event->tag == CMDTAG_CREATE_TABLE;
+  // With every table they are a partition or an inheritance child of.
+  QueryResult up = spi_query(
+      "WITH RECURSIVE up(rel, depth) AS (SELECT pg_catalog.unnest($1::pg_catalog.oid[]), 0 "
+      "  UNION SELECT i.inhparent, up.depth OPERATOR(pg_catalog.+) 1 FROM pg_catalog.pg_inherits i "
+      "  JOIN up ON i.inhrelid OPERATOR(pg_catalog.=) up.rel) "
+      "SELECT DISTINCT rel FROM up WHERE depth OPERATOR(pg_catalog.>) 0 OR NOT $2",
+      {{oid_array(relids)}, {std::string(created ? "true" : "false"), BOOLOID}});
+  for (const Row& row : up.rows) {
+    Oid relid = to_oid(row[0]);
+    pg_call([&] { record_change(relid); });
+  }
 }
 
 }  // namespace viewmgr::pg

@@ -24,6 +24,66 @@ extern "C" {
 
 namespace viewmgr::pg {
 
+namespace {
+
+// What each of `roots` reads, at any depth: through plain views (whose rules name them) and
+// down to the partitions and inheritance children of the tables read. Materialized views
+// are leaves: their contents change only when they are refreshed. Rows: root, relation,
+// relkind, schema, name, the firing mode of its tracking trigger (NULL: none).
+constexpr const char* kSourceClosure =
+    "WITH RECURSIVE src(root, rel) AS ("
+    "  SELECT m.root, d.refobjid FROM pg_catalog.unnest($1::pg_catalog.oid[]) AS m(root) "
+    "  JOIN pg_catalog.pg_rewrite r ON r.ev_class = m.root "
+    "  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+    "   AND d.objid = r.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+    "   AND d.refobjid <> m.root "
+    "  UNION "
+    "  SELECT src.root, x.rel FROM src JOIN pg_catalog.pg_class c ON c.oid = src.rel "
+    "  CROSS JOIN LATERAL ("
+    "    SELECT d.refobjid AS rel FROM pg_catalog.pg_rewrite r "
+    "    JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+    "     AND d.objid = r.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+    "     AND d.refobjid <> c.oid "
+    "    WHERE c.relkind = 'v' AND r.ev_class = c.oid "
+    "    UNION ALL "
+    "    SELECT i.inhrelid FROM pg_catalog.pg_inherits i "
+    "    WHERE c.relkind IN ('r', 'p', 'f') AND i.inhparent = c.oid"
+    "  ) x"
+    ") "
+    "SELECT u.root, u.rel, c.relkind, n.nspname, c.relname, "
+    "  (SELECT g.tgenabled FROM pg_catalog.pg_trigger g WHERE g.tgrelid = u.rel AND g.tgname = $2) "
+    "FROM (SELECT DISTINCT root, rel FROM src) u "
+    "JOIN pg_catalog.pg_class c ON c.oid = u.rel AND c.relkind IN ('r', 'p', 'f', 'm', 'v') "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ORDER BY 1, 2";
+
+// Table functions (set-returning, not built in, not immutable) that `roots` and the plain
+// views they read, at any depth, call: what such a function reads is not known, so a view
+// reading through one is always stale. Scalar functions are taken not to read tables.
+// Rows: root, the function as regprocedure text.
+constexpr const char* kFunctionsRead =
+    "WITH RECURSIVE rules(root, rel) AS ("
+    "  SELECT m.root, m.root FROM pg_catalog.unnest($1::pg_catalog.oid[]) AS m(root) "
+    "  UNION "
+    "  SELECT rules.root, d.refobjid FROM rules "
+    "  JOIN pg_catalog.pg_rewrite r ON r.ev_class = rules.rel "
+    "  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+    "   AND d.objid = r.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+    "   AND d.refobjid <> rules.rel "
+    "  JOIN pg_catalog.pg_class c ON c.oid = d.refobjid AND c.relkind = 'v'"
+    ") "
+    "SELECT DISTINCT rules.root, p.oid::pg_catalog.regprocedure::text FROM rules "
+    "JOIN pg_catalog.pg_rewrite r ON r.ev_class = rules.rel "
+    "JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+    " AND d.objid = r.oid AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
+    "JOIN pg_catalog.pg_proc p ON p.oid = d.refobjid "
+    "WHERE p.oid >= 16384 AND p.provolatile <> 'i' AND p.proretset ORDER BY 1, 2";
+
+bool trackable_kind(char relkind) {
+  return relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE;
+}
+
+}  // namespace
+
 MatviewSet::MatviewSet(const ManagedViews& managed) {
   for (const auto& view : managed.views()) {
     if (!view.materialized) continue;
@@ -37,83 +97,91 @@ MatviewSet::MatviewSet(const ManagedViews& managed) {
     targets_.push_back({relid, view.display_name, view.name, std::nullopt});
   }
   sources_.resize(targets_.size());
+  functions_.resize(targets_.size());
   if (targets_.empty()) return;
 
   std::vector<Oid> relids;
   for (const auto& t : targets_) relids.push_back(t.relid);
-  // What each reads: through plain views at any depth, down to tables (with their
-  // partitions), foreign tables and materialized views.
-  QueryResult sources = spi_query(
-      "WITH RECURSIVE src(mv, rel) AS ("
-      "  SELECT m.mv, d.refobjid FROM pg_catalog.unnest($1::pg_catalog.oid[]) AS m(mv) "
-      "  JOIN pg_catalog.pg_rewrite r ON r.ev_class = m.mv "
-      "  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
-      "   AND d.objid = r.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
-      "   AND d.refobjid <> m.mv "
-      "  UNION "
-      "  SELECT src.mv, d.refobjid FROM src "
-      "  JOIN pg_catalog.pg_class c ON c.oid = src.rel AND c.relkind = 'v' "
-      "  JOIN pg_catalog.pg_rewrite r ON r.ev_class = c.oid "
-      "  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
-      "   AND d.objid = r.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
-      "   AND d.refobjid <> c.oid"
-      "), leaves AS ("
-      "  SELECT DISTINCT src.mv, src.rel FROM src JOIN pg_catalog.pg_class c ON c.oid = src.rel "
-      "  WHERE c.relkind IN ('r', 'p', 'm', 'f')"
-      "), parts AS ("
-      "  SELECT leaves.mv, t.relid AS rel FROM leaves "
-      "  JOIN pg_catalog.pg_class c ON c.oid = leaves.rel AND c.relkind = 'p' "
-      "  CROSS JOIN LATERAL pg_catalog.pg_partition_tree(leaves.rel) t"
-      ") "
-      "SELECT u.mv, u.rel, c.relkind, n.nspname, c.relname, "
-      "  EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = u.rel AND g.tgname = $2) "
-      "FROM (SELECT * FROM leaves UNION SELECT * FROM parts) u "
-      "JOIN pg_catalog.pg_class c ON c.oid = u.rel "
-      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ORDER BY 1, 2",
-      {{oid_array(relids)}, {std::string(kTrackingTrigger)}});
   std::map<Oid, NodeId> node_of;
   for (NodeId n = 0; n < targets_.size(); n++) node_of[targets_[n].relid] = n;
-  for (const Row& row : sources.rows) {
-    Oid mv = to_oid(row[0]);
-    Oid rel = to_oid(row[1]);
-    char relkind = (*row[2])[0];
-    NodeId node = node_of.at(mv);
-    sources_[node].push_back(rel);
-    if (std::find(source_ids_.begin(), source_ids_.end(), rel) == source_ids_.end()) {
-      source_ids_.push_back(rel);
-      source_names_.push_back(QualifiedName{*row[3], *row[4]}.display());
-      bool trackable = relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE;
-      if (relkind == RELKIND_FOREIGN_TABLE || (trackable && row[5] != Value("t"))) {
-        untracked_.push_back(rel);
+  for (const Source& source : source_closure(relids)) {
+    NodeId node = node_of.at(source.root);
+    sources_[node].push_back(source.relid);
+    if (!names_.count(source.relid)) {
+      names_[source.relid] = source.name;
+      if (source.relkind == RELKIND_FOREIGN_TABLE) {
+        untracked_[source.relid] = "a foreign table, whose changes happen elsewhere";
+      } else if (trackable_kind(source.relkind) && source.trigger_mode != 'A') {
+        untracked_[source.relid] = source.trigger_mode == '\0' ? "no tracking trigger"
+                                   : source.trigger_mode == 'O'
+                                       ? "its tracking trigger does not fire in every session mode"
+                                       : "its tracking trigger is disabled";
+        untracked_kind_[source.relid] = source.trigger_mode;
       }
     }
-    if (relkind == RELKIND_MATVIEW) {
-      auto upstream = node_of.find(rel);
+    if (source.relkind == RELKIND_MATVIEW) {
+      auto upstream = node_of.find(source.relid);
       if (upstream != node_of.end()) graph_.add_edge(node, upstream->second);
     }
   }
+  QueryResult functions = spi_query(kFunctionsRead, {{oid_array(relids)}});
+  for (const Row& row : functions.rows) functions_[node_of.at(to_oid(row[0]))].push_back(*row[1]);
+}
+
+std::vector<MatviewSet::Source> MatviewSet::source_closure(const std::vector<Oid>& roots) {
+  std::vector<Source> out;
+  if (roots.empty()) return out;
+  QueryResult rows = spi_query(kSourceClosure, {{oid_array(roots)}, {std::string(kTrackingTrigger)}});
+  for (const Row& row : rows.rows) {
+    out.push_back({to_oid(row[0]), to_oid(row[1]), (*row[2])[0],
+                   QualifiedName{*row[3], *row[4]}.display(), row[5] ? (*row[5])[0] : '\0'});
+  }
+  return out;
 }
 
 std::string MatviewSet::name_of(Oid relid) const {
-  for (std::size_t i = 0; i < source_ids_.size(); i++) {
-    if (source_ids_[i] == relid) return source_names_[i];
-  }
-  return std::to_string(relid);
+  auto it = names_.find(relid);
+  return it != names_.end() ? it->second : std::to_string(relid);
 }
 
 void MatviewSet::ensure_tracking() {
-  std::vector<Oid> still_untracked;
-  for (Oid relid : untracked_) {
-    char relkind = pg_call([&] { return get_rel_relkind(relid); });
-    if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE) {
-      still_untracked.push_back(relid);  // foreign tables change elsewhere
-      continue;
+  std::map<Oid, char> wanted = untracked_kind_;
+  for (const auto& [relid, mode] : wanted) {
+    if (track_table(relid, name_of(relid), mode)) {
+      untracked_.erase(relid);
+      untracked_kind_.erase(relid);
     }
-    // As the caller: only where it may create triggers. In a subtransaction, so a table it
-    // may not touch just stays untracked (and its views always count as stale).
-    auto failure = in_subtransaction([&] {
+  }
+}
+
+void MatviewSet::track_sources_of(const std::vector<Oid>& relids) {
+  if (relids.empty()) return;
+  for (const Source& source : source_closure(relids)) {
+    if (trackable_kind(source.relkind) && source.trigger_mode != 'A') {
+      (void)track_table(source.relid, source.name, source.trigger_mode);
+    }
+  }
+  // The relations named themselves, when they are tables (the closure holds what they read).
+  QueryResult tables = spi_query(
+      "SELECT c.oid, n.nspname, c.relname, "
+      "  (SELECT g.tgenabled FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = $2) "
+      "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE c.oid = ANY ($1::pg_catalog.oid[]) AND c.relkind IN ('r', 'p')",
+      {{oid_array(relids)}, {std::string(kTrackingTrigger)}});
+  for (const Row& row : tables.rows) {
+    char mode = row[3] ? (*row[3])[0] : '\0';
+    if (mode != 'A') (void)track_table(to_oid(row[0]), QualifiedName{*row[1], *row[2]}.display(), mode);
+  }
+}
+
+bool MatviewSet::track_table(Oid relid, const std::string& name, char mode) {
+  if (mode == 'D' || mode == 'R') return false;  // disabled by hand: left as it is
+  // As the caller: only where it may create triggers. In a subtransaction, so a table it
+  // may not touch just stays untracked (and its views always count as stale).
+  auto failure = in_subtransaction([&] {
+    if (mode == '\0') {
       spi_execute(std::string("CREATE TRIGGER ") + kTrackingTrigger +
-                  " AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON " + name_of(relid) +
+                  " AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON " + name +
                   " FOR EACH STATEMENT EXECUTE FUNCTION viewmgr.track_change()");
       // DROP EXTENSION takes the trigger with it (an automatic dependency), while the
       // trigger still goes with its table and can be dropped on its own.
@@ -124,10 +192,15 @@ void MatviewSet::ensure_tracking() {
         ObjectAddressSet(extension, ExtensionRelationId, get_extension_oid("pg_viewmgr", false));
         recordDependencyOn(&trigger, &extension, DEPENDENCY_AUTO);
       });
+    }
+    // Fire in every session_replication_role. Writes made while it fired only in some
+    // modes are unknown, so the table counts as changed once.
+    pg_call([&] {
+      fire_tracking_trigger_always(relid);
+      if (mode != '\0') record_change(relid);
     });
-    if (failure.has_value()) still_untracked.push_back(relid);
-  }
-  untracked_ = std::move(still_untracked);
+  });
+  return !failure.has_value();
 }
 
 std::vector<MatviewSet::Staleness> MatviewSet::staleness() const {
@@ -140,7 +213,10 @@ std::vector<MatviewSet::Staleness> MatviewSet::staleness() const {
   bool log_intact = change_log_intact();
   QueryResult states = own_tables_query(
       "SELECT c.oid, s.snapshot::text, c.relispopulated, "
-      "  s.refreshed_at < (SELECT pg_catalog.max(reset_at) FROM viewmgr.change_log_reset) "
+      "  (SELECT CASE WHEN r.reset_xid IS NOT NULL "
+      "               THEN pg_catalog.pg_snapshot_xmin(s.snapshot) < r.reset_xid "
+      "               ELSE s.refreshed_at < r.reset_at END "
+      "     FROM viewmgr.change_log_reset r LIMIT 1), s.own_xid::text, s.own_cid "
       "FROM pg_catalog.unnest($1::pg_catalog.oid[]) AS m(oid) "
       "JOIN pg_catalog.pg_class c ON c.oid = m.oid "
       "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
@@ -150,13 +226,15 @@ std::vector<MatviewSet::Staleness> MatviewSet::staleness() const {
     Value snapshot;
     bool populated;
     bool before_reset;
+    Value own_xid;
+    Value own_cid;
   };
   std::map<Oid, State> state_of;
   for (const Row& row : states.rows) {
-    state_of[to_oid(row[0])] = {row[1], row[2] == Value("t"), row[3] == Value("t")};
+    state_of[to_oid(row[0])] = {row[1], row[2] == Value("t"), row[3] == Value("t"), row[4], row[5]};
   }
 
-  std::vector<std::string> mv_items, rel_items, snap_items;
+  std::vector<Value> mv_items, rel_items, snap_items, xid_items, cid_items;
   for (NodeId n = 0; n < targets_.size(); n++) {
     const State& state = state_of[targets_[n].relid];
     const Value& snapshot = state.snapshot;
@@ -167,10 +245,14 @@ std::vector<MatviewSet::Staleness> MatviewSet::staleness() const {
       s = {true, "no refresh recorded yet"};
     } else if (!log_intact || state.before_reset) {
       s = {true, "the change log was reset (crash recovery)"};
+    } else if (!functions_[n].empty()) {
+      s = {true, "reads through function " + functions_[n].front() + ", whose reads cannot be tracked"};
     } else {
       for (Oid rel : sources_[n]) {
-        if (std::find(untracked_.begin(), untracked_.end(), rel) != untracked_.end()) {
-          s = {true, "reads " + name_of(rel) + ", whose changes cannot be tracked"};
+        auto untracked = untracked_.find(rel);
+        if (untracked != untracked_.end()) {
+          s = {true, "reads " + name_of(rel) + ", whose changes cannot be tracked (" +
+                         untracked->second + ")"};
           break;
         }
       }
@@ -179,17 +261,26 @@ std::vector<MatviewSet::Staleness> MatviewSet::staleness() const {
         mv_items.push_back(std::to_string(n));
         rel_items.push_back(std::to_string(rel));
         snap_items.push_back(*snapshot);
+        xid_items.push_back(state.own_xid);
+        cid_items.push_back(state.own_cid);
       }
     }
   }
   if (mv_items.empty()) return out;
+  // Only log rows the refresh's snapshot cannot have seen: those at or after its xmin. The
+  // index on (relid, xid) makes that cost the changes since the refresh, not the log's size.
+  // A row of the refreshing transaction itself was seen when an earlier command wrote it.
   QueryResult changed = own_tables_query(
       "SELECT m.n, pg_catalog.min(m.rel::text) FROM ROWS FROM (pg_catalog.unnest($1::int[]), "
-      "  pg_catalog.unnest($2::pg_catalog.oid[]), pg_catalog.unnest($3::pg_catalog.pg_snapshot[])) "
-      "  AS m(n, rel, snap) "
+      "  pg_catalog.unnest($2::pg_catalog.oid[]), pg_catalog.unnest($3::pg_catalog.pg_snapshot[]), "
+      "  pg_catalog.unnest($4::pg_catalog.xid8[]), pg_catalog.unnest($5::int[])) "
+      "  AS m(n, rel, snap, own_xid, own_cid) "
       "WHERE EXISTS (SELECT 1 FROM viewmgr.source_change c WHERE c.relid = m.rel "
-      "  AND NOT pg_catalog.pg_visible_in_snapshot(c.xid, m.snap)) GROUP BY m.n",
-      {{to_array_literal(mv_items)}, {to_array_literal(rel_items)}, {to_array_literal(snap_items)}});
+      "  AND c.xid >= pg_catalog.pg_snapshot_xmin(m.snap) "
+      "  AND NOT pg_catalog.pg_visible_in_snapshot(c.xid, m.snap) "
+      "  AND NOT (c.xid = m.own_xid AND c.cid < m.own_cid)) GROUP BY m.n",
+      {{to_array_literal(mv_items)}, {to_array_literal(rel_items)}, {to_array_literal(snap_items)},
+       {to_array_literal(xid_items)}, {to_array_literal(cid_items)}});
   for (const Row& row : changed.rows) {
     NodeId n = std::stoul(*row[0]);
     out[n] = {true, name_of(to_oid(row[1])) + " changed"};

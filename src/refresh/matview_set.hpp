@@ -4,6 +4,7 @@
 #pragma once
 #include "pg/postgres.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,8 +35,13 @@ class MatviewSet {
   // Managed materialized views that do not exist (nothing to refresh).
   const std::vector<std::string>& missing() const { return missing_; }
 
-  // Puts the tracking trigger on every source table that lacks it, where the caller may.
+  // Puts the tracking trigger on every source table that lacks it, where the caller may, and
+  // makes it fire in every session mode.
   void ensure_tracking();
+
+  // The same for what `relids` (about to be read by a new materialized view) read, before
+  // its data is taken: a write committed after that is then logged.
+  static void track_sources_of(const std::vector<Oid>& relids);
 
   // Stale flags (indexed by NodeId) with a reason for each stale view.
   struct Staleness {
@@ -48,14 +54,28 @@ class MatviewSet {
   void prune_change_log() const;
 
  private:
+  struct Source {
+    Oid root;
+    Oid relid;
+    char relkind;
+    std::string name;
+    char trigger_mode;  // pg_trigger.tgenabled of the tracking trigger, '\0' if none
+  };
+  static std::vector<Source> source_closure(const std::vector<Oid>& roots);
+  // Installs or fixes the tracking trigger of one table; false where it cannot.
+  static bool track_table(Oid relid, const std::string& name, char mode);
+  std::string name_of(Oid relid) const;
+
   std::vector<RefreshTarget> targets_;
-  std::vector<std::vector<Oid>> sources_;   // tables (with partitions) and materialized views
-  std::vector<std::string> source_names_;   // relid -> name, for reasons
-  std::vector<Oid> source_ids_;
-  std::vector<Oid> untracked_;
+  // Every relation each view reads, at any depth: tables with their partitions and
+  // inheritance children, foreign tables, materialized views and the plain views between.
+  std::vector<std::vector<Oid>> sources_;
+  std::vector<std::vector<std::string>> functions_;  // functions each reads through
+  std::map<Oid, std::string> names_;                 // relid -> display name, for reasons
+  std::map<Oid, std::string> untracked_;             // relid -> why it cannot be tracked
+  std::map<Oid, char> untracked_kind_;  // trackable tables among them -> their trigger mode
   std::vector<std::string> missing_;
   DependencyGraph graph_;
-  std::string name_of(Oid relid) const;
 };
 
 }  // namespace viewmgr::pg

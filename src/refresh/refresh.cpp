@@ -101,7 +101,7 @@ void unpin_at_end(XactEvent event, void*) {
 
 void init_refresh() { RegisterXactCallback(unpin_at_end, nullptr); }
 
-std::string pin_snapshot() {
+PinnedSnapshot pin_snapshot() {
   Snapshot snapshot = pg_call([] {
     if (pinned_count == pinned_capacity) {
       int capacity = pinned_capacity == 0 ? 8 : pinned_capacity * 2;
@@ -119,12 +119,19 @@ std::string pin_snapshot() {
   std::string text =
       *spi_query("SELECT pg_catalog.pg_current_snapshot()::text", {}, true).rows.at(0).at(0);
   pg_call([] { PopActiveSnapshot(); });
-  // A snapshot leaves out its own transaction, which it sees in full so far. But this
-  // transaction is logged once per table, so a write it makes after this point would look
-  // seen too: count the own transaction as not yet visible (a false "stale" at worst).
+  // A snapshot leaves out its own transaction, whose writes of earlier commands it sees and
+  // of later ones not: count the transaction as in progress and keep the command from which
+  // on its writes were not seen. Writes from here on are logged afresh, with their command.
+  PinnedSnapshot pinned_snapshot;
+  pinned_snapshot.own_cid = snapshot->curcid;
   FullTransactionId own = pg_call([] { return GetTopFullTransactionIdIfAny(); });
-  if (FullTransactionIdIsValid(own)) text = snapshot_with_in_progress(text, U64FromFullTransactionId(own));
-  return text;
+  if (FullTransactionIdIsValid(own)) {
+    text = snapshot_with_in_progress(text, U64FromFullTransactionId(own));
+    pinned_snapshot.own_xid = std::to_string(U64FromFullTransactionId(own));
+  }
+  pinned_snapshot.snapshot = text;
+  forget_logged_tables();
+  return pinned_snapshot;
 }
 
 namespace {
@@ -159,7 +166,7 @@ RefreshDone refresh_one_unchecked(const RefreshTarget& target, WhenBusy when_bus
   }
 
   bool concurrently = use_concurrently(target);
-  std::string snapshot = pin_snapshot();
+  PinnedSnapshot snapshot = pin_snapshot();
   {
     std::optional<ScopedSetting> lock_timeout;
     if (setting_lock_timeout_ms > 0) {
@@ -218,9 +225,10 @@ std::vector<RefreshRow> schedule_rows(const MatviewSet& set, const RefreshSchedu
 
 std::vector<RefreshDone> run_schedule_here(const MatviewSet& set, RefreshSchedule& schedule,
                                            std::optional<bool> concurrently,
-                                           const std::vector<std::string>& reasons) {
+                                           const std::vector<std::string>& reasons,
+                                           std::vector<RefreshDone> done) {
   HistoryWriter history;
-  std::vector<RefreshDone> done(set.graph().size());
+  done.resize(set.graph().size());
   while (auto node = schedule.next_ready()) {
     RefreshTarget target = set.target(*node);
     target.concurrently = concurrently;

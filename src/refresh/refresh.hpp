@@ -39,7 +39,7 @@ void init_refresh();
 // pg_snapshot text: a refresh (or a build WITH DATA) sees exactly that much. While pinned,
 // this backend's xmin cannot pass it, so no log row it cannot see is pruned before its
 // refresh state is committed.
-std::string pin_snapshot();
+PinnedSnapshot pin_snapshot();
 
 // Refreshes one view in the current transaction and records it. Throws PgError when the
 // REFRESH fails (the caller rolls back and calls record_refresh_failure).
@@ -64,9 +64,11 @@ std::vector<RefreshRow> schedule_rows(const MatviewSet& set, const RefreshSchedu
 
 // Runs `schedule` in this backend, one subtransaction per view (the caller's transaction
 // keeps the locks until it ends).
+// `done` holds what was done already (by workers that are gone); the result adds the rest.
 std::vector<RefreshDone> run_schedule_here(const MatviewSet& set, RefreshSchedule& schedule,
                                            std::optional<bool> concurrently,
-                                           const std::vector<std::string>& reasons);
+                                           const std::vector<std::string>& reasons,
+                                           std::vector<RefreshDone> done = {});
 
 // Materialized views (relids) whose refresh lock another session holds right now.
 std::vector<Oid> views_being_refreshed();

@@ -8,6 +8,7 @@
 #include "pg/compat.hpp"
 #include "refresh/refresh_workers.hpp"
 #include "registry/history.hpp"
+#include "pg/spi.hpp"
 #include "registry/registry.hpp"
 
 extern "C" {
@@ -69,8 +70,31 @@ std::vector<RefreshRow> refresh_view(const std::string& name, std::optional<bool
     auto n = set.find(row.view_name);
     if (n.has_value() && wanted[*n]) rows.push_back(std::move(row));
   }
+  set.prune_change_log();
   return rows;
 }
+
+namespace {
+
+// Whether this backend holds a lock that a refresh worker's REFRESH of a view in `set` would
+// wait for: any lock on one of those views or their indexes, or an ACCESS EXCLUSIVE lock on
+// anything (a source table, say).
+bool holds_conflicting_locks(const MatviewSet& set) {
+  std::vector<Oid> relids;
+  for (NodeId n = 0; n < set.graph().size(); n++) relids.push_back(set.target(n).relid);
+  return spi_query(
+             "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l "
+             "  WHERE l.pid = pg_catalog.pg_backend_pid() AND l.granted AND l.locktype = 'relation' "
+             "    AND l.database = (SELECT oid FROM pg_catalog.pg_database "
+             "                       WHERE datname = pg_catalog.current_database()) "
+             "    AND (l.mode = 'AccessExclusiveLock' OR l.relation = ANY ($1::pg_catalog.oid[]) "
+             "         OR l.relation IN (SELECT indexrelid FROM pg_catalog.pg_index "
+             "                            WHERE indrelid = ANY ($1::pg_catalog.oid[]))))",
+             {{oid_array(relids)}})
+             .rows.at(0).at(0) == Value("t");
+}
+
+}  // namespace
 
 std::vector<RefreshRow> refresh_all_views(bool only_stale, std::optional<bool> concurrently,
                                           int parallel) {
@@ -87,6 +111,18 @@ std::vector<RefreshRow> refresh_all_views(bool only_stale, std::optional<bool> c
   ManagedViews managed(load_registry(), false);
   recover_change_log();
   MatviewSet set(managed);
+  // A worker's REFRESH would wait for a lock this transaction holds until it ends, while
+  // this transaction waits for the worker: refresh here instead, where the lock is ours.
+  bool holds_locks = use_workers && holds_conflicting_locks(set);
+  if (holds_locks) {
+    use_workers = false;
+    pg_call([] {
+      ereport(NOTICE, (errmsg("refreshing in this session, one view at a time"),
+                       errdetail("This transaction holds a lock on a view it refreshes (or an "
+                                 "ACCESS EXCLUSIVE lock), which a refresh worker would wait for."),
+                       errhint("Locks on the refreshed views are held until the transaction ends.")));
+    });
+  }
   std::optional<RefreshWorkers> workers;
   if (use_workers) workers.emplace(set, parallel);
   set.ensure_tracking();
@@ -98,9 +134,18 @@ std::vector<RefreshRow> refresh_all_views(bool only_stale, std::optional<bool> c
   }
   RefreshSchedule schedule(set.graph(), stale, only_stale);
   std::optional<std::vector<RefreshDone>> done;
-  if (workers.has_value() && workers->started()) done = workers->run(schedule, concurrently, reasons);
+  if (workers.has_value() && workers->started()) {
+    done = workers->run(schedule, concurrently, reasons);
+    if (workers->stranded()) {
+      pg_call([] {
+        ereport(NOTICE, (errmsg("refresh workers are gone; refreshing the rest in this session"),
+                         errdetail("No refresh worker could connect, or they exited.")));
+      });
+      done = run_schedule_here(set, schedule, concurrently, reasons, std::move(*done));
+    }
+  }
   if (!done.has_value()) {
-    if (parallel > 1) {
+    if (parallel > 1 && !holds_locks) {
       pg_call([] {
         ereport(NOTICE, (errmsg("refreshing in this session, one view at a time"),
                          errdetail("The transaction has already written, or no background "

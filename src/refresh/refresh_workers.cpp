@@ -18,10 +18,12 @@ extern "C" {
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/guc.h"
 #include "utils/wait_event.h"
 }
 
@@ -52,12 +54,18 @@ struct WorkerSlot {
   int finished;   // a task whose outcome the leader has not collected yet, else kIdle
 };
 
+// The caller's settings that change what a query returns, as name\0value\0... pairs
+// ending with an empty name.
+constexpr std::size_t kSettingsSize = 8192;
+
 struct RefreshRunData {
   slock_t mutex;
   Oid database;
   Oid login_role;    // the session user: background workers must connect as a login role
   Oid current_role;  // who the refresh runs as (SET ROLE inside the worker)
   PGPROC* leader;
+  int leader_pid;    // workers stop when this backend is gone, however it ended
+  char settings[kSettingsSize];
   int lock_timeout_ms;
   int nworkers;
   int ntasks;
@@ -82,7 +90,9 @@ RefreshWorkers::RefreshWorkers(const MatviewSet& set, int parallel) : set_(set) 
   run_->login_role = GetSessionUserId();
   run_->current_role = GetUserId();
   run_->leader = MyProc;
+  run_->leader_pid = MyProcPid;
   run_->lock_timeout_ms = setting_lock_timeout_ms;
+  copy_settings(run_->settings, sizeof run_->settings);
   run_->ntasks = ntasks;
   for (int t = 0; t < ntasks; t++) {
     const RefreshTarget& target = set.target(t);
@@ -186,7 +196,9 @@ std::vector<RefreshDone> RefreshWorkers::run(RefreshSchedule& schedule,
       (void)schedule.any_ready();
       if (schedule.done()) break;
       if (std::none_of(alive.begin(), alive.end(), [](bool a) { return a; })) {
-        throw Error(sqlstate::kInternalError, "pg_viewmgr: every refresh worker exited");
+        // No worker left (none could connect, or they died): the caller refreshes the rest.
+        stranded_ = true;
+        break;
       }
     }
     if (!progress) {
@@ -213,6 +225,62 @@ std::vector<RefreshDone> RefreshWorkers::run(RefreshSchedule& schedule,
 }
 
 namespace {
+
+// What a refresh in the caller's session would see that a worker would not: settings that
+// change query results (time zone, date and interval styles, float digits, locale-dependent
+// formats, XML and bytea output) and custom settings, wherever they were set.
+constexpr const char* kResultSettings =
+    "SELECT name, setting FROM pg_catalog.pg_settings "
+    "WHERE context = 'user' AND source NOT IN ('default', 'override') "
+    "  AND (name IN ('TimeZone', 'DateStyle', 'IntervalStyle', 'extra_float_digits', "
+    "                'lc_monetary', 'lc_numeric', 'lc_time', 'bytea_output', 'xmlbinary', "
+    "                'xmloption') "
+    "       OR (name LIKE '%.%' AND name NOT LIKE 'viewmgr.%')) ORDER BY name";
+
+}  // namespace
+
+void RefreshWorkers::copy_settings(char* out, std::size_t size) {
+  std::size_t at = 0;
+  for (const Row& row : spi_query(kResultSettings).rows) {
+    const std::string& name = *row[0];
+    const std::string value = row[1].value_or("");
+    if (at + name.size() + value.size() + 3 > size) break;  // never in practice: 8 kB
+    std::memcpy(out + at, name.c_str(), name.size() + 1);
+    at += name.size() + 1;
+    std::memcpy(out + at, value.c_str(), value.size() + 1);
+    at += value.size() + 1;
+  }
+  out[at] = '\0';
+}
+
+namespace {
+
+// In a worker: takes on the caller's settings for the rest of its life (one transaction:
+// some settings check the catalogs). A setting that cannot be applied is skipped.
+void apply_settings(const char* settings) {
+  begin_worker_transaction();
+  for (const char* p = settings; *p != '\0';) {
+    const char* name = p;
+    const char* value = name + std::strlen(name) + 1;
+    p = value + std::strlen(value) + 1;
+    try {
+      pg_call([&] {
+        (void)set_config_option(name, value, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET, true, 0,
+                                false);
+      });
+    } catch (PgError&) {
+      abort_worker_transaction();
+      begin_worker_transaction();
+    }
+  }
+  commit_worker_transaction();
+}
+
+// The backend that started this run is still there (an exit of any kind, FATAL or crash
+// included, removes it from the proc array).
+bool leader_alive(const RefreshRunData* run) {
+  return BackendPidGetProc(run->leader_pid) == run->leader;
+}
 
 // One view, in a transaction of its own.
 void refresh_task(RefreshRunData* run, int index) {
@@ -266,7 +334,7 @@ void worker_loop(RefreshRunData* run, int index) {
     SpinLockAcquire(&run->mutex);
     int task = run->workers[index].task;
     SpinLockRelease(&run->mutex);
-    if (task == kExit) return;
+    if (task == kExit || !leader_alive(run)) return;
     if (task >= 0) {
       refresh_task(run, task);
       SpinLockAcquire(&run->mutex);
@@ -303,6 +371,11 @@ extern "C" void viewmgr_refresh_worker_main(Datum main_arg) {
   // As the role that called refresh_all (like SET ROLE), not only as its login role.
   connect_worker(run->database, run->login_role, run->current_role);
   setting_lock_timeout_ms = run->lock_timeout_ms;
+  try {
+    apply_settings(run->settings);
+  } catch (...) {
+    proc_exit(1);  // the leader reports the worker gone and refreshes in its session
+  }
 
   SpinLockAcquire(&run->mutex);
   run->workers[index].proc = MyProc;

@@ -33,6 +33,10 @@ class RefreshWorkers {
   // False when no worker could be started (max_worker_processes): refresh in this backend.
   bool started() const { return !handles_.empty(); }
 
+  // After run(): every worker was gone before the schedule was done (none could connect,
+  // or they died); the rest is for this backend to refresh.
+  bool stranded() const { return stranded_; }
+
   // Hands out the views of `schedule` and collects their outcomes. The workers are told to
   // exit at the end but not waited for: their results are in already.
   std::vector<RefreshDone> run(RefreshSchedule& schedule, std::optional<bool> concurrently,
@@ -44,6 +48,10 @@ class RefreshWorkers {
   RefreshRun* run_ = nullptr;
   std::vector<BackgroundWorkerHandle*> handles_;
   bool finished_ = false;
+  bool stranded_ = false;
+
+  // The caller's result-affecting settings, for the workers (see refresh_workers.cpp).
+  static void copy_settings(char* out, std::size_t size);
 };
 
 }  // namespace viewmgr::pg

@@ -44,6 +44,33 @@ std::vector<StatusRow> status_rows(ManagedViews& managed) {
   return rows;
 }
 
+std::vector<DriftRow> drift_rows() {
+  ManagedViews managed(load_registry());
+  std::vector<DriftRow> structural = find_drift(managed);
+  bool in_recovery = pg_call([] { return RecoveryInProgress(); });
+  if (in_recovery) return structural;  // the change log is not replicated
+  MatviewSet set(managed);
+  std::vector<MatviewSet::Staleness> stale = set.staleness();
+  // Each view's rows together, in the registry's order: its structural drift, then stale.
+  std::vector<DriftRow> rows;
+  std::size_t next = 0;
+  for (const ManagedView& view : managed.views()) {
+    while (next < structural.size() && structural[next].view_name == view.display_name) {
+      rows.push_back(structural[next++]);
+    }
+    auto node = set.find(view.display_name);
+    // Drift is what is known to differ: sources changed (or cannot be tracked) since the
+    // last refresh. A view never refreshed by pg_viewmgr (adopted) or unpopulated is stale in
+    // viewmgr.status, but unpopulated has a drift of its own where data was declared.
+    if (node.has_value() && stale[*node].stale && stale[*node].reason != "not populated" &&
+        stale[*node].reason != "no refresh recorded yet") {
+      rows.push_back({view.display_name, "stale", stale[*node].reason});
+    }
+  }
+  while (next < structural.size()) rows.push_back(structural[next++]);
+  return rows;
+}
+
 std::string graph_text(const std::string& format) {
   if (format != "dot") {
     throw Error(sqlstate::kInvalidParameterValue, "unsupported graph format \"" + format + "\"",

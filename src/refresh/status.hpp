@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sync/assess.hpp"
 #include "sync/managed_views.hpp"
 
 namespace viewmgr::pg {
@@ -21,6 +22,10 @@ struct StatusRow {
 };
 // One row per managed view; the rows point into `managed`.
 std::vector<StatusRow> status_rows(ManagedViews& managed);
+
+// drift(): what differs between the registry and the database, and (on a primary) the
+// materialized views whose sources changed since their last refresh ('stale', with why).
+std::vector<DriftRow> drift_rows();
 
 // The dependency graph as Graphviz DOT (22023 for a format other than "dot").
 std::string graph_text(const std::string& format);

@@ -7,23 +7,26 @@
 
 namespace viewmgr::pg {
 
-std::optional<std::string> record_refresh_state(const QualifiedName& name,
-                                                const std::string& snapshot,
+std::optional<std::string> record_refresh_state(const QualifiedName& name, const PinnedSnapshot& seen,
                                                 const std::string& started_at) {
   static std::unique_ptr<OwnTablesStatement> record;  // once per view and refresh: planned once
   if (!record) {
     record = std::make_unique<OwnTablesStatement>(
         "WITH state AS ("
-        "  INSERT INTO viewmgr.refresh_state AS s (schema_name, relation_name, snapshot, refreshed_at) "
-        "  VALUES ($1, $2, $3::pg_catalog.pg_snapshot, pg_catalog.now()) "
+        "  INSERT INTO viewmgr.refresh_state AS s (schema_name, relation_name, snapshot, "
+        "    refreshed_at, own_xid, own_cid) "
+        "  VALUES ($1, $2, $3::pg_catalog.pg_snapshot, pg_catalog.now(), $5::pg_catalog.xid8, $6::integer) "
         "  ON CONFLICT (schema_name, relation_name) DO UPDATE "
-        "  SET snapshot = EXCLUDED.snapshot, refreshed_at = EXCLUDED.refreshed_at) "
+        "  SET snapshot = EXCLUDED.snapshot, refreshed_at = EXCLUDED.refreshed_at, "
+        "    own_xid = EXCLUDED.own_xid, own_cid = EXCLUDED.own_cid) "
         "UPDATE viewmgr.managed_view SET last_refreshed_at = pg_catalog.now(), "
         "  last_refresh_duration = pg_catalog.clock_timestamp() - $4::timestamptz, last_error = NULL "
         "WHERE schema_name = $1 AND relation_name = $2 RETURNING last_refresh_duration::text",
-        std::vector<Oid>{TEXTOID, TEXTOID, TEXTOID, TEXTOID}, PreparedStatement::Lifetime::kBackend);
+        std::vector<Oid>{TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
+        PreparedStatement::Lifetime::kBackend);
   }
-  QueryResult done = record->execute({name.schema, name.name, snapshot, started_at});
+  QueryResult done = record->execute({name.schema, name.name, seen.snapshot, started_at,
+                                      seen.own_xid, std::to_string(seen.own_cid)});
   if (done.rows.empty()) return std::nullopt;
   return done.rows[0][0];
 }
@@ -41,7 +44,9 @@ bool change_log_intact() {
 
 void recover_change_log() {
   if (change_log_intact()) return;
-  own_tables_query("UPDATE viewmgr.change_log_reset SET reset_at = pg_catalog.now()");
+  // The next transaction id: every transaction before it may have logged rows that are gone.
+  own_tables_query("UPDATE viewmgr.change_log_reset SET reset_at = pg_catalog.now(), "
+                   "reset_xid = pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())");
   own_tables_query("INSERT INTO viewmgr.source_change VALUES (0, '0')");
 }
 

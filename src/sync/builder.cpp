@@ -7,6 +7,9 @@
 #include "pg/boundary.hpp"
 #include "pg/scopes.hpp"
 #include "pg/spi.hpp"
+#include "core/sql_text.hpp"
+#include "refresh/change_tracking.hpp"
+#include "refresh/matview_set.hpp"
 #include "refresh/refresh.hpp"
 #include "sync/assess.hpp"
 #include "sync/definition.hpp"
@@ -42,6 +45,17 @@ std::string owner_of(const ManagedView& view, const SavedRelation* saved,
     return std::string(pg_call([&] { return GetUserNameFromId(owner, false); }));
   }
   return view.owner;
+}
+
+// The relations a view's definition reads (as its build resolved them), as oids.
+std::vector<Oid> relations_read(const ManagedView& view) {
+  QueryResult rows = spi_query(
+      "SELECT r FROM (SELECT pg_catalog.to_regclass(x)::pg_catalog.oid AS r "
+      "FROM pg_catalog.unnest($1::text[]) AS x) s WHERE r IS NOT NULL",
+      {{to_array_literal(view.reads)}});
+  std::vector<Oid> out;
+  for (const Row& row : rows.rows) out.push_back(to_oid(row[0]));
+  return out;
 }
 
 }  // namespace
@@ -116,12 +130,20 @@ void Builder::create_view(ManagedView& view, std::optional<LiveRelation>& live,
   if (!live.has_value()) {
     throw Error(sqlstate::kInternalError, view.display_name + " vanished while being built");
   }
+  // A view replaced in place now returns something else: what reads it is stale.
+  if (or_replace) {
+    Oid relid = live->oid;
+    pg_call([&] { record_change(relid); });
+  }
 }
 
 void Builder::run_create(const ManagedView& view, const ViewDdl& ddl) {
-  std::optional<std::string> snapshot;
+  std::optional<PinnedSnapshot> snapshot;
   std::string started;
   if (ddl.materialized && ddl.with_data) {
+    // Tracking first: creating a trigger waits for the table's writers, so every write is
+    // either seen by the snapshot below or logged.
+    MatviewSet::track_sources_of(relations_read(view));
     started = clock_now();
     snapshot = pin_snapshot();
   }

@@ -4,6 +4,7 @@
 
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
+#include "refresh/change_tracking.hpp"
 #include "sync/builder.hpp"
 
 namespace viewmgr::pg {
@@ -98,6 +99,10 @@ const SavedRelation* Rebuild::saved_of(const std::string& display_name) const {
 
 void Rebuild::run(const std::function<void()>& between) {
   Builder builder(managed_);
+  // pg_viewmgr's own DDL logs the changes it makes (Builder); the user's DDL in between is
+  // seen by the event trigger as usual.
+  std::optional<DdlTrackingPause> paused;
+  paused.emplace();
   std::vector<RebuildStep> plain;
   for (const auto& step : steps_) plain.push_back(step.step);
   std::vector<bool> side_by_side = side_by_side_steps(plain, graph_, side_by_side_);
@@ -111,7 +116,9 @@ void Rebuild::run(const std::function<void()>& between) {
     }
   }
   drop_all();
+  paused.reset();
   between();
+  paused.emplace();
   for (const auto& step : steps_) {
     if (step.step.action == Action::kUnchanged) continue;
     const SavedRelation* before = saved_of(step.step.name);

@@ -133,11 +133,6 @@ std::vector<SyncRow> sync_registry(bool dry_run) {
   return sync_views(managed, dry_run);
 }
 
-std::vector<DriftRow> registry_drift() {
-  ManagedViews managed(load_registry());
-  return find_drift(managed);
-}
-
 std::vector<OrderRow> dependency_order_rows() {
   ManagedViews managed(load_registry());
   std::vector<OrderRow> rows;

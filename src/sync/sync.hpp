@@ -38,9 +38,6 @@ int adopt_views(ManagedViews& managed, const std::vector<Oid>& relids);
 
 namespace viewmgr::pg {
 
-// drift(): what differs between the registry and the database.
-std::vector<DriftRow> registry_drift();
-
 // sync(dry_run): the whole registry.
 std::vector<SyncRow> sync_registry(bool dry_run);
 

@@ -282,19 +282,21 @@ SELECT ok((SELECT 'viewmgr.managed_view'::regclass::oid = ANY (extconfig)
 
 SELECT cmp_ok((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'viewmgr'::regnamespace),
               '>=', 6, 'schema viewmgr has functions');
--- The change-tracking trigger function is the one exception: C code that runs no SQL and
--- resolves no name through search_path, on the write path of every tracked table, where a
--- SET clause would cost writers more than the tracking does.
+-- The change-tracking functions are the exceptions. The trigger function is C code that
+-- runs no SQL and resolves no name through search_path, on the write path of every tracked
+-- table, where a SET clause would cost writers more than the tracking does. The DDL event
+-- trigger must resolve the names a DROP or ALTER TABLE gives as that statement will, with
+-- the caller's search_path; its own queries qualify every name and operator.
 SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p
                  WHERE p.pronamespace = 'viewmgr'::regnamespace
                    AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c
                                     WHERE c LIKE 'search\_path=%')
                  ORDER BY 1),
-          '{viewmgr.track_change()}'::text[],
-          'every function in viewmgr sets search_path, but the C trigger function that runs no SQL');
-SELECT is((SELECT prolang = (SELECT oid FROM pg_language WHERE lanname = 'c') AND NOT prosecdef
-             FROM pg_proc WHERE oid = 'viewmgr.track_change()'::regprocedure),
-          true, 'that exception is a C function, not SECURITY DEFINER');
+          '{viewmgr.track_change(),viewmgr.track_ddl()}'::text[],
+          'every function in viewmgr sets search_path, but the two C change-tracking functions');
+SELECT is((SELECT bool_and(prolang = (SELECT oid FROM pg_language WHERE lanname = 'c') AND NOT prosecdef)
+             FROM pg_proc WHERE oid IN ('viewmgr.track_change()'::regprocedure, 'viewmgr.track_ddl()'::regprocedure)),
+          true, 'those exceptions are C functions, not SECURITY DEFINER');
 SELECT is(ARRAY(SELECT p.oid::regprocedure::text || ': ' || c FROM pg_proc p, unnest(p.proconfig) c
                  WHERE p.pronamespace = 'viewmgr'::regnamespace
                    AND c LIKE 'search\_path=%'
