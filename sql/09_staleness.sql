@@ -133,3 +133,24 @@ RESET DateStyle;
 -- 9. drift() lists stale views with the reason.
 INSERT INTO t2 VALUES (2, 200);
 SELECT view_name, drift, detail FROM viewmgr.drift() WHERE drift = 'stale' ORDER BY 1;
+
+-- 9. When no refresh worker can connect (here: the session user may not connect to this
+-- database any more), refresh_all() refreshes in this session instead of failing.
+CREATE ROLE regress_vm_st_user LOGIN;
+CREATE TABLE vm_st.owned (id int);
+ALTER TABLE vm_st.owned OWNER TO regress_vm_st_user;
+GRANT USAGE, CREATE ON SCHEMA vm_st TO regress_vm_st_user;
+SET SESSION AUTHORIZATION regress_vm_st_user;
+SELECT viewmgr.register('vm_st.m8', 'SELECT count(*) AS n FROM vm_st.owned', materialized => true);
+INSERT INTO vm_st.owned VALUES (1);
+RESET SESSION AUTHORIZATION;
+DO $$ BEGIN EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM PUBLIC', current_database()); END $$;
+SET SESSION AUTHORIZATION regress_vm_st_user;
+SELECT view_name, action, detail FROM viewmgr.refresh_all(parallel => 2) WHERE view_name = 'vm_st.m8';
+RESET SESSION AUTHORIZATION;
+DO $$ BEGIN EXECUTE format('GRANT CONNECT ON DATABASE %I TO PUBLIC', current_database()); END $$;
+SELECT vm_st.holds_query('vm_st.m8') AS holds, vm_st.state('vm_st.m8') AS m8;
+SELECT viewmgr.unregister('vm_st.m8');
+DROP TABLE vm_st.owned;
+REVOKE ALL ON SCHEMA vm_st FROM regress_vm_st_user;
+DROP ROLE regress_vm_st_user;

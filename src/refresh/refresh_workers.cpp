@@ -73,6 +73,18 @@ struct RefreshRunData {
   TaskSlot tasks[FLEXIBLE_ARRAY_MEMBER];
 };
 
+// The workers of the run in progress in this backend, stopped by stop_workers_at_exit if
+// the backend exits meanwhile: a FATAL (pg_terminate_backend) skips C++ destructors but not
+// shared-memory exit callbacks. Plain C data, touched from that callback.
+BackgroundWorkerHandle* running_handles[kMaxWorkers];
+int running_count = 0;
+bool exit_callback_registered = false;
+
+void stop_workers_at_exit(int, Datum) {
+  for (int i = 0; i < running_count; i++) TerminateBackgroundWorker(running_handles[i]);
+  running_count = 0;
+}
+
 }  // namespace
 
 struct RefreshRun : RefreshRunData {};
@@ -112,6 +124,12 @@ RefreshWorkers::RefreshWorkers(const MatviewSet& set, int parallel) : set_(set) 
     handles_.push_back(worker_handle);
   }
   run_->nworkers = static_cast<int>(handles_.size());
+  for (std::size_t i = 0; i < handles_.size(); i++) running_handles[i] = handles_[i];
+  running_count = static_cast<int>(handles_.size());
+  if (!exit_callback_registered && running_count > 0) {
+    pg_call([] { before_shmem_exit(stop_workers_at_exit, 0); });
+    exit_callback_registered = true;
+  }
   if (handles_.empty()) {
     dsm_segment* segment = segment_;
     segment_ = nullptr;
@@ -125,6 +143,7 @@ RefreshWorkers::~RefreshWorkers() {
   if (!finished_) {
     for (auto* handle : handles_) TerminateBackgroundWorker(handle);
   }
+  running_count = 0;
 }
 
 std::vector<RefreshDone> RefreshWorkers::run(RefreshSchedule& schedule,
@@ -217,6 +236,7 @@ std::vector<RefreshDone> RefreshWorkers::run(RefreshSchedule& schedule,
     if (proc != nullptr) SetLatch(&proc->procLatch);
   }
   finished_ = true;
+  running_count = 0;  // told to exit; they no longer need stopping
   // The segment goes when its last user detaches; no need to wait for the workers.
   dsm_segment* segment = segment_;
   segment_ = nullptr;

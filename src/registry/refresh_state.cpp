@@ -7,6 +7,10 @@
 
 namespace viewmgr::pg {
 
+namespace {
+constexpr int kPruneBatch = 10000;
+}  // namespace
+
 std::optional<std::string> record_refresh_state(const QualifiedName& name, const PinnedSnapshot& seen,
                                                 const std::string& started_at) {
   static std::unique_ptr<OwnTablesStatement> record;  // once per view and refresh: planned once
@@ -52,11 +56,16 @@ void recover_change_log() {
 
 void delete_seen_changes(const std::vector<std::string>& relids,
                          const std::vector<std::string>& snapshots, std::uint64_t horizon) {
+  // At most kPruneBatch rows per call: a refresh never pays for a log that grew large while
+  // nothing was refreshed (staleness checks read it by index, so its size does not slow
+  // them); later refreshes take the rest.
   own_tables_query(
-      "DELETE FROM viewmgr.source_change c WHERE c.relid <> 0 AND c.xid < $3::pg_catalog.xid8 "
-      "AND NOT EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), "
-      "  pg_catalog.unnest($2::pg_catalog.pg_snapshot[])) AS m(rel, snap) "
-      "  WHERE m.rel = c.relid AND NOT pg_catalog.pg_visible_in_snapshot(c.xid, m.snap))",
+      "DELETE FROM viewmgr.source_change WHERE ctid = ANY (ARRAY("
+      "  SELECT c.ctid FROM viewmgr.source_change c WHERE c.relid <> 0 AND c.xid < $3::pg_catalog.xid8 "
+      "  AND NOT EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), "
+      "    pg_catalog.unnest($2::pg_catalog.pg_snapshot[])) AS m(rel, snap) "
+      "    WHERE m.rel = c.relid AND NOT pg_catalog.pg_visible_in_snapshot(c.xid, m.snap)) "
+      "  LIMIT " + std::to_string(kPruneBatch) + "))",
       {{to_array_literal(relids)}, {to_array_literal(snapshots)}, {std::to_string(horizon)}});
 }
 

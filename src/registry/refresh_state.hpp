@@ -39,7 +39,7 @@ void recover_change_log();
 
 // Deletes change-log rows older than `horizon` (a full transaction id) that every refresh
 // of a view reading their table could see: `relids[i]` was last refreshed with
-// `snapshots[i]`.
+// `snapshots[i]`. A bounded batch per call.
 void delete_seen_changes(const std::vector<std::string>& relids,
                          const std::vector<std::string>& snapshots, std::uint64_t horizon);
 
