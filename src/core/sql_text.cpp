@@ -126,6 +126,14 @@ std::vector<std::string> parse_text_array(const std::string& literal) {
   return out;
 }
 
+std::string trim_space(const std::string& text) {
+  const char* ws = " \t\r\n\f";
+  std::size_t b = text.find_first_not_of(ws);
+  if (b == std::string::npos) return {};
+  std::size_t e = text.find_last_not_of(ws);
+  return text.substr(b, e - b + 1);
+}
+
 }  // namespace viewmgr
 
 #include "core/cpp_only.hpp"

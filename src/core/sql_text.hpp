@@ -14,6 +14,9 @@ namespace viewmgr {
 // (42602 invalid_name) on malformed input (empty part, unterminated quote, stray text).
 std::vector<std::string> split_qualified_name(const std::string& text);
 
+// `text` without leading and trailing white space (space, tab, CR, LF, FF).
+std::string trim_space(const std::string& text);
+
 // '{a,"b c",NULL}' style literal for text[] parameters.
 std::string to_array_literal(const std::vector<std::optional<std::string>>& items);
 std::string to_array_literal(const std::vector<std::string>& items);

@@ -54,6 +54,22 @@ void raise_as_pg_error(const viewmgr::Error& error) {
   pg_unreachable();
 }
 
+[[noreturn]] void rethrow_against_text(PgError& error, const std::string& text) {
+  ErrorData* data = error.data();
+  if (data->cursorpos > 0) {
+    const char* copy = text.c_str();
+    data->internalpos = data->cursorpos;
+    data->internalquery = pg_call([&] {
+      MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+      char* q = pstrdup(copy);
+      MemoryContextSwitchTo(old);
+      return q;
+    });
+    data->cursorpos = 0;
+  }
+  throw error;
+}
+
 Datum run_sql_function(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo)) {
   ErrorData* pg_error = nullptr;
   int sqlstate = ERRCODE_INTERNAL_ERROR;

@@ -104,6 +104,11 @@ std::optional<PgError> in_subtransaction(Fn&& fn) {
   return failure;
 }
 
+// Rethrows an error raised while parsing `text` (a definition, an index spec) with its
+// position moved onto that text, so psql points into what the user wrote rather than into
+// the statement pg_viewmgr built around it.
+[[noreturn]] void rethrow_against_text(PgError& error, const std::string& text);
+
 // Raises a pg_viewmgr error as a real PostgreSQL ERROR (caught at once as PgError), for code
 // whose callers handle PostgreSQL errors only.
 [[noreturn]] void raise_as_pg_error(const viewmgr::Error& error);

@@ -1,6 +1,6 @@
 // View definitions: checking that a definition is exactly one query, finding the relations
 // it reads (from the raw parse tree, so it works before they exist), analysing it into a
-// canonical form, and writing the DDL that builds it.
+// canonical form, and the stored form of a live view. The DDL text is ddl_text.hpp.
 #pragma once
 #include "pg/postgres.hpp"
 
@@ -10,6 +10,7 @@
 
 #include "core/rebuild_plan.hpp"
 #include "pg/names.hpp"
+#include "sync/ddl_text.hpp"
 
 namespace viewmgr::pg {
 
@@ -51,32 +52,5 @@ std::vector<Column> live_columns(Oid relid);
 // The raw xmin of a view's or materialized view's _RETURN rule row: it changes whenever the
 // stored query does (CREATE OR REPLACE), so an unchanged value means an unchanged definition.
 TransactionId rule_xmin(Oid relid);
-
-// Checked view options ("security_barrier=true", "check_option=local", ...), normalised.
-std::vector<std::string> normalize_view_options(const std::vector<std::string>& options);
-
-// " WITH (name = 'value', ...)" for reloptions given as "name=value"; empty for none.
-std::string with_clause(const std::vector<std::string>& options);
-
-// CREATE [OR REPLACE] [MATERIALIZED] VIEW statement, checked to parse as exactly that one
-// statement.
-struct ViewDdl {
-  QualifiedName name;
-  bool materialized = false;
-  std::string query_text;
-  std::vector<std::string> options;  // reloptions, "name=value"
-  std::optional<std::string> tablespace;  // materialized views only
-  bool with_data = true;
-  bool or_replace = false;
-};
-std::string create_view_sql(const ViewDdl& ddl);
-
-// The spec as PostgreSQL's scanner reads it: keywords and unquoted identifiers in lower case,
-// one space between tokens, comments gone. "UNIQUE (a)" and "unique(a)" normalise alike.
-std::string normalize_index_spec(const std::string& spec);
-
-// CREATE [UNIQUE] INDEX ON <view> <spec>, checked to be exactly one CREATE INDEX on that
-// view (22023 otherwise).
-std::string create_index_sql(const QualifiedName& view, const std::string& spec);
 
 }  // namespace viewmgr::pg
