@@ -81,3 +81,15 @@ CREATE EVENT TRIGGER viewmgr_track_ddl_start ON ddl_command_start
     EXECUTE FUNCTION viewmgr.track_ddl();
 ALTER EVENT TRIGGER viewmgr_track_ddl_end ENABLE ALWAYS;
 ALTER EVENT TRIGGER viewmgr_track_ddl_start ENABLE ALWAYS;
+
+-- Ownership and privileges: history rows belong to their view's owner and are visible to its
+-- members (row-level security); last_error is not readable by everyone.
+ALTER TABLE viewmgr.history ADD COLUMN owner oid;
+UPDATE viewmgr.history h SET owner = c.relowner
+  FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass(h.view_name);
+ALTER TABLE viewmgr.history ENABLE ROW LEVEL SECURITY;
+CREATE POLICY history_of_own_views ON viewmgr.history FOR SELECT
+    USING (owner IS NOT NULL AND pg_catalog.pg_has_role(current_user, owner, 'MEMBER'));
+REVOKE SELECT ON viewmgr.managed_view FROM PUBLIC;
+GRANT SELECT (schema_name, relation_name, materialized, definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, built_viewdef, built_indexes, built_view_options, built_relid, built_rule_xmin, owner, registered_at, updated_at, built_at, last_refreshed_at, last_refresh_duration, built_definition, built_search_path, built_index_specs, built_with_data, built_comment)
+    ON viewmgr.managed_view TO PUBLIC;

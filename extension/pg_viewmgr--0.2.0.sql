@@ -58,7 +58,10 @@ COMMENT ON TABLE viewmgr.managed_view IS
 
 SELECT pg_catalog.pg_extension_config_dump('viewmgr.managed_view', '');
 REVOKE ALL ON viewmgr.managed_view FROM PUBLIC;
-GRANT SELECT ON viewmgr.managed_view TO PUBLIC;
+-- Readable by everyone but for last_error, whose text can hold row values: viewmgr.status
+-- shows it to the owner's members only.
+GRANT SELECT (schema_name, relation_name, materialized, definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, built_viewdef, built_indexes, built_view_options, built_relid, built_rule_xmin, owner, registered_at, updated_at, built_at, last_refreshed_at, last_refresh_duration, built_definition, built_search_path, built_index_specs, built_with_data, built_comment)
+    ON viewmgr.managed_view TO PUBLIC;
 
 -- One row per build or refresh. Bounded: rows older than viewmgr.history_retention go when
 -- refresh_all() runs, or with viewmgr.purge_history().
@@ -69,11 +72,18 @@ CREATE TABLE viewmgr.history (
     started_at  timestamptz NOT NULL,
     finished_at timestamptz,
     outcome     text        NOT NULL CHECK (outcome IN ('succeeded', 'failed', 'skipped')),
-    detail      text
+    detail      text,
+    -- the view's owner when the row was written: who may see the row (details can hold row
+    -- values from error messages)
+    owner       oid
 );
 CREATE INDEX ON viewmgr.history (finished_at);
 REVOKE ALL ON viewmgr.history FROM PUBLIC;
 GRANT SELECT ON viewmgr.history TO PUBLIC;
+-- A role sees the rows of the views it owns or is a member of the owner of; superusers all.
+ALTER TABLE viewmgr.history ENABLE ROW LEVEL SECURITY;
+CREATE POLICY history_of_own_views ON viewmgr.history FOR SELECT
+    USING (owner IS NOT NULL AND pg_catalog.pg_has_role(current_user, owner, 'MEMBER'));
 
 -- Change tracking for staleness. A statement trigger on every table a managed materialized
 -- view reads (directly or through views) appends (table, writing transaction) here, once per

@@ -51,7 +51,7 @@ Datum purge_history_function(FunctionCallInfo fcinfo) {
   }
   uint64 purged = with_spi([&] {
     require_writable("viewmgr.purge_history");
-    return purge_history(older_than);
+    return purge_visible_history(older_than);
   });
   PG_RETURN_INT64(static_cast<int64>(purged));
 }

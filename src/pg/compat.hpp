@@ -142,4 +142,16 @@ inline void set_trigger_firing(Relation rel, const char* trigger, char fires_whe
 #endif
 }
 
+// Whether `role` may refresh the materialized view `relid`: its owner (or a member of it,
+// or a superuser), and since PostgreSQL 17 also a holder of the MAINTAIN privilege. Call
+// inside pg_call.
+inline bool may_refresh(Oid relid, Oid role) {
+  if (owns_relation(relid, role)) return true;
+#if PG_VERSION_NUM >= 170000
+  return pg_class_aclcheck(relid, role, ACL_MAINTAIN) == ACLCHECK_OK;
+#else
+  return false;
+#endif
+}
+
 }  // namespace viewmgr::pg::compat

@@ -28,6 +28,14 @@ ScopedSetting::~ScopedSetting() {
   if (std::uncaught_exceptions() == 0) AtEOXact_GUC(true, nest_level_);
 }
 
+bool current_user_has_privs_of(const std::string& role) {
+  const char* name = role.c_str();
+  return pg_call([&] {
+    Oid role_oid = get_role_oid(name, true);
+    return OidIsValid(role_oid) ? has_privs_of_role(GetUserId(), role_oid) : superuser();
+  });
+}
+
 ScopedOwner::ScopedOwner(const std::string& owner, const std::string& what) {
   const char* name = owner.c_str();
   struct Check {

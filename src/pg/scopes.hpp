@@ -25,6 +25,10 @@ class ScopedSearchPath : public ScopedSetting {
       : ScopedSetting("search_path", search_path) {}
 };
 
+// Whether the current role has the privileges of `role` (is it, inherits from it, or is a
+// superuser). A role that no longer exists: superusers only.
+bool current_user_has_privs_of(const std::string& role);
+
 // Runs the scope as `owner`, the role a view belongs to, the way REFRESH MATERIALIZED VIEW
 // runs a definition as its owner: the definition's code never gets the rights of whoever
 // called sync(). A security-restricted operation, so that code cannot change the session.

@@ -8,12 +8,14 @@
 #include "core/snapshot_text.hpp"
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
+#include "pg/compat.hpp"
 #include "refresh/change_tracking.hpp"
 #include "pg/scopes.hpp"
 #include "pg/settings.hpp"
 #include "pg/spi.hpp"
 
 extern "C" {
+#include "miscadmin.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_trigger.h"
 #include "commands/extension.h"
@@ -151,6 +153,13 @@ namespace {
 
 RefreshDone refresh_one_unchecked(const RefreshTarget& target, WhenBusy when_busy,
                                   HistoryWriter& history) {
+  // A view the caller may not refresh is left as it is: no error, no history, no last_error
+  // (the one named in refresh() itself gets REFRESH's own error instead).
+  if (when_busy == WhenBusy::kSkip) {
+    Oid relid = target.relid;
+    bool allowed = pg_call([&] { return compat::may_refresh(relid, GetUserId()); });
+    if (!allowed) return {RefreshOutcome::kSkipped, std::nullopt, "not owner"};
+  }
   std::string started = clock_now();
   std::vector<Param> lock_args = {{std::to_string(kRefreshLockClass), INT4OID},
                                   {std::to_string(static_cast<int32>(target.relid)), INT4OID}};

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/graph_dot.hpp"
 #include "pg/boundary.hpp"
+#include "pg/scopes.hpp"
 #include "refresh/matview_set.hpp"
 #include "refresh/refresh.hpp"
 #include "sync/assess.hpp"
@@ -39,7 +40,11 @@ std::vector<StatusRow> status_rows(ManagedViews& managed) {
   std::vector<std::string> states = current_states(managed);
   std::vector<StatusRow> rows;
   for (NodeId n = 0; n < managed.views().size(); n++) {
-    rows.push_back({&managed.views()[n], states[n], managed.managed_dependencies(n)});
+    const ManagedView& view = managed.views()[n];
+    // Error texts can hold row values: only the owner's members see them.
+    std::optional<std::string> error;
+    if (view.last_error.has_value() && current_user_has_privs_of(view.owner)) error = view.last_error;
+    rows.push_back({&view, states[n], managed.managed_dependencies(n), error});
   }
   return rows;
 }

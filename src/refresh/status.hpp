@@ -3,6 +3,7 @@
 // (stale, refreshing).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct StatusRow {
   const ManagedView* view;
   std::string state;
   std::vector<std::string> depends_on;  // managed views it depends on
+  std::optional<std::string> last_error;  // for the owner's members only
 };
 // One row per managed view; the rows point into `managed`.
 std::vector<StatusRow> status_rows(ManagedViews& managed);

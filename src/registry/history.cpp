@@ -6,6 +6,7 @@
 #include "pg/settings.hpp"
 
 extern "C" {
+#include "miscadmin.h"
 #include "utils/timestamp.h"
 }
 
@@ -27,7 +28,8 @@ void HistoryWriter::add(const std::string& view_name, const char* operation,
   if (!insert) {
     insert = std::make_unique<OwnTablesStatement>(
         "INSERT INTO viewmgr.history (view_name, operation, started_at, finished_at, outcome, "
-        "detail) VALUES ($1, $2, $3, pg_catalog.clock_timestamp(), $4, $5)",
+        "detail, owner) VALUES ($1, $2, $3, pg_catalog.clock_timestamp(), $4, $5, "
+        "(SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)))",
         std::vector<Oid>{TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID},
         PreparedStatement::Lifetime::kBackend);
   }
@@ -37,10 +39,14 @@ void HistoryWriter::add(const std::string& view_name, const char* operation,
 void HistoryWriter::flush() {
   if (names_.empty()) return;
   own_tables_query(
-      "INSERT INTO viewmgr.history (view_name, operation, started_at, finished_at, outcome, detail) "
-      "SELECT * FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), "
+      "INSERT INTO viewmgr.history (view_name, operation, started_at, finished_at, outcome, detail, "
+      "  owner) "
+      "SELECT r.*, (SELECT c.relowner FROM pg_catalog.pg_class c "
+      "              WHERE c.oid = pg_catalog.to_regclass(r.view_name)) "
+      "FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), "
       "  pg_catalog.unnest($3::timestamptz[]), pg_catalog.unnest($4::timestamptz[]), "
-      "  pg_catalog.unnest($5::text[]), pg_catalog.unnest($6::text[]))",
+      "  pg_catalog.unnest($5::text[]), pg_catalog.unnest($6::text[])) "
+      "  AS r(view_name, operation, started_at, finished_at, outcome, detail)",
       {{to_array_literal(names_)}, {to_array_literal(operations_)}, {to_array_literal(started_)},
        {to_array_literal(finished_)}, {to_array_literal(outcomes_)}, {to_array_literal(details_)}});
   for (auto* column : {&names_, &operations_, &started_, &finished_, &outcomes_, &details_}) {
@@ -58,6 +64,19 @@ uint64 purge_history(const std::optional<std::string>& older_than) {
   return own_tables_query(
              "DELETE FROM viewmgr.history WHERE finished_at < pg_catalog.now() - $1::interval",
              {{interval}})
+      .processed;
+}
+
+uint64 purge_visible_history(const std::optional<std::string>& older_than) {
+  std::string interval = older_than.value_or(std::to_string(setting_history_retention_s) + " seconds");
+  Oid caller = GetUserId();
+  bool is_superuser = pg_call([] { return superuser(); });
+  // As viewmgr.history's row-level security shows them to the caller: the rows of views it
+  // owns or is a member of the owner of; superusers all.
+  return own_tables_query(
+             "DELETE FROM viewmgr.history WHERE finished_at < pg_catalog.now() - $1::interval "
+             "AND ($3 OR (owner IS NOT NULL AND pg_catalog.pg_has_role($2, owner, 'MEMBER')))",
+             {{interval}, {std::to_string(caller), OIDOID}, {std::string(is_superuser ? "true" : "false"), BOOLOID}})
       .processed;
 }
 

@@ -20,7 +20,7 @@ class HistoryWriter {
   void flush();
 
   // `started_at` is a timestamptz in text form (clock_timestamp() when the step began);
-  // finished_at is now.
+  // finished_at is now. The row belongs to the owner `view_name` has when it is written.
   void add(const std::string& view_name, const char* operation, const std::string& started_at,
            const char* outcome, const std::optional<std::string>& detail);
 
@@ -34,7 +34,11 @@ class HistoryWriter {
 std::string clock_now();
 
 // Deletes rows that finished before now() - older_than (text interval); NULL: the
-// viewmgr.history_retention setting. Returns how many.
+// viewmgr.history_retention setting. Returns how many. The retention purge of refresh_all():
+// every role's rows.
 uint64 purge_history(const std::optional<std::string>& older_than);
+
+// viewmgr.purge_history(): the same, only for the rows the caller may see.
+uint64 purge_visible_history(const std::optional<std::string>& older_than);
 
 }  // namespace viewmgr::pg

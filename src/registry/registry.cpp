@@ -82,7 +82,7 @@ BuildSpec ManagedView::built_spec() const {
 }
 
 std::vector<ManagedView> load_registry() {
-  QueryResult result = spi_query(kSelectAll);
+  QueryResult result = own_tables_query(kSelectAll);  // last_error is not readable by all
   std::vector<ManagedView> views;
   views.reserve(result.rows.size());
   for (const Row& row : result.rows) {

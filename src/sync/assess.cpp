@@ -115,9 +115,14 @@ ViewNeed assess(ManagedView& view) {
     if (*changed) return replace_or_rebuild(view, *live, joined("definition changed", other_changes));
   }
   if (changes.view_options_changed()) return replace_or_rebuild(view, *live, other_changes);
-  if (changes.in_place_changes()) return {Action::kReplaced, other_changes, true};
+  std::string repairs = other_changes;
   std::vector<std::string> missing = missing_built_indexes(view, live->oid);
-  if (!missing.empty()) return {Action::kReplaced, "index missing: " + missing.front(), true};
+  if (!missing.empty()) repairs = joined(repairs, "index missing: " + missing.front());
+  // Registered WITH DATA but emptied by hand (REFRESH ... WITH NO DATA): filled again.
+  if (view.materialized && view.with_data && !live->populated) {
+    repairs = joined(repairs, "unpopulated; refilled");
+  }
+  if (!repairs.empty()) return {Action::kReplaced, repairs, true};
   return {Action::kUnchanged, "", true};
 }
 

@@ -91,6 +91,7 @@ void Builder::build(NodeId node, Action action, const SavedRelation* saved) {
                       (action == Action::kReplaced && needs_view_ddl(view, live));
   if (new_relation) create_view(view, live, saved);
   if (view.materialized) sync_indexes(view, live->oid, new_relation);
+  if (!new_relation && view.materialized && view.with_data && !live->populated) refill(view, live->oid);
   apply_comment(view);
   if (saved != nullptr) {
     restore_saved(view, *saved, previously_built_indexes,
@@ -197,6 +198,16 @@ void Builder::sync_indexes(ManagedView& view, Oid relid, bool new_relation) {
                                [&](const LiveIndex& b) { return b.name == index.name; });
     if (!existed) view.built_indexes.push_back(index.definition);
   }
+}
+
+void Builder::refill(const ManagedView& view, Oid relid) {
+  // REFRESH runs the query as the view's owner, as every build does (we are that owner here).
+  MatviewSet::track_sources_of(relations_read(view));
+  std::string started = clock_now();
+  PinnedSnapshot snapshot = pin_snapshot();
+  spi_execute("REFRESH MATERIALIZED VIEW " + view.display_name);
+  pg_call([&] { record_change(relid); });
+  record_refresh_state(view.name, snapshot, started);
 }
 
 void Builder::apply_comment(const ManagedView& view) {

@@ -52,6 +52,8 @@ class Builder {
   void rename_back(const ManagedView& view, const QualifiedName& current);
   void create_view(ManagedView& view, std::optional<LiveRelation>& live, const SavedRelation* saved);
   void sync_indexes(ManagedView& view, Oid relid, bool new_relation);
+  // Fills a materialized view registered WITH DATA that was emptied by hand.
+  void refill(const ManagedView& view, Oid relid);
   void apply_comment(const ManagedView& view);
   void restore_saved(const ManagedView& view, const SavedRelation& saved,
                      const std::vector<std::string>& previously_built_indexes, bool indexes);

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "pg/boundary.hpp"
 #include "pg/compat.hpp"
+#include "pg/scopes.hpp"
 #include "registry/history.hpp"
 #include "registry/registry.hpp"
 #include "sync/definition.hpp"
@@ -38,15 +39,6 @@ void check_arguments(const Registration& r) {
   if (!r.materialized && !r.with_data) {
     throw Error(sqlstate::kInvalidParameterValue, "with_data => false applies to materialized views only");
   }
-}
-
-bool current_user_has_privs_of(const std::string& role) {
-  const char* name = role.c_str();
-  return pg_call([&] {
-    Oid role_oid = get_role_oid(name, true);
-    // A registry row whose owner no longer exists belongs to superusers only.
-    return OidIsValid(role_oid) ? has_privs_of_role(GetUserId(), role_oid) : superuser();
-  });
 }
 
 void require_registry_owner(const ManagedView& view, const char* verb) {
@@ -197,9 +189,10 @@ void unregister_view(const std::string& view_name, bool drop_view, bool cascade,
     for (const auto& [n, relid] : order) {
       char relkind = pg_call([&] { return get_rel_relkind(relid); });
       std::string started = clock_now();
+      // Written first, while the view and so its owner are there (a failed drop rolls it back).
+      history.add(graph.name(n), "drop", started, "succeeded", std::string("unregistered"));
       spi_execute(std::string(relkind == RELKIND_MATVIEW ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") +
                   graph.name(n));
-      history.add(graph.name(n), "drop", started, "succeeded", std::string("unregistered"));
     }
   }
   for (NodeId n : removing) delete_registration(managed.views()[n].name);
