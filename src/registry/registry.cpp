@@ -242,9 +242,13 @@ void save_registrations(const std::vector<const ManagedView*>& views) {
       "definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, "
       "owner) "
       "SELECT s, r, mat, def, sp::text[], dep::text[], rd::text[], ix::text[], wd, cm, vo::text[], "
-      "ow::name FROM pg_catalog.unnest($1::text[], $2::text[], $3::boolean[], $4::text[], "
-      "$5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[], $11::text[], "
-      "$12::text[]) AS u(s, r, mat, def, sp, dep, rd, ix, wd, cm, vo, ow) "
+      "ow::name FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), "
+      "pg_catalog.unnest($3::boolean[]), pg_catalog.unnest($4::text[]), "
+      "pg_catalog.unnest($5::text[]), pg_catalog.unnest($6::text[]), pg_catalog.unnest($7::text[]), "
+      "pg_catalog.unnest($8::text[]), pg_catalog.unnest($9::boolean[]), "
+      "pg_catalog.unnest($10::text[]), pg_catalog.unnest($11::text[]), "
+      "pg_catalog.unnest($12::text[])) "
+      "AS u(s, r, mat, def, sp, dep, rd, ix, wd, cm, vo, ow) "
       "ON CONFLICT (schema_name, relation_name) DO UPDATE SET "
       "materialized = EXCLUDED.materialized, definition = EXCLUDED.definition, "
       "search_path = EXCLUDED.search_path, depends_on = EXCLUDED.depends_on, "
@@ -298,7 +302,7 @@ void delete_registrations(const std::vector<QualifiedName>& names) {
   std::vector<Param> args = {{to_array_literal(schemas)}, {to_array_literal(relations)}};
   for (const char* table : {"managed_view", "refresh_state"}) {
     own_tables_query(std::string("DELETE FROM viewmgr.") + table +
-                         " t USING pg_catalog.unnest($1::text[], $2::text[]) AS d(s, r) "
+                         " t USING ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS d(s, r) "
                          "WHERE t.schema_name = d.s AND t.relation_name = d.r",
                      args);
   }
