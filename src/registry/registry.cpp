@@ -7,6 +7,7 @@
 #include "pg/boundary.hpp"
 #include "sync/definition.hpp"
 #include "registry/own_tables.hpp"
+#include "pg/scopes.hpp"
 #include "pg/spi.hpp"
 
 namespace viewmgr::pg {
@@ -64,23 +65,39 @@ constexpr const char* kSelectOne =
 
 // Upstream: follow reads and depends_on to the rows they name (display-name index).
 // Downstream: rows whose reads or depends_on contain a name (GIN indexes on both arrays).
+// Each step is a LATERAL subquery kept apart (OFFSET 0), so it stays an index probe per
+// name rather than a scan of the whole registry joined by hash.
+#define ROW_NAMED(name)                                                                   \
+  "CROSS JOIN LATERAL (SELECT m.* FROM viewmgr.managed_view m WHERE " DISPLAY_NAME("m") \
+  " = " name " OFFSET 0) m "
+constexpr const char* kSelectDownstream =
+    "WITH RECURSIVE down(name) AS ("
+    "  SELECT $1::text "
+    "  UNION "
+    "  SELECT " DISPLAY_NAME("m") " FROM down CROSS JOIN LATERAL ("
+    "    SELECT m.schema_name, m.relation_name FROM viewmgr.managed_view m "
+    "    WHERE m.reads OPERATOR(pg_catalog.@>) ARRAY[down.name] "
+    "       OR m.depends_on OPERATOR(pg_catalog.@>) ARRAY[down.name] OFFSET 0) m"
+    ") SELECT name FROM down";
+
 constexpr const char* kSelectAround =
     "WITH RECURSIVE up(name) AS ("
     "  SELECT pg_catalog.unnest($1::text[]) "
     "  UNION "
-    "  SELECT d.name FROM up JOIN viewmgr.managed_view m ON " DISPLAY_NAME("m") " = up.name "
+    "  SELECT d.name FROM up " ROW_NAMED("up.name")
     "  CROSS JOIN LATERAL pg_catalog.unnest(m.reads OPERATOR(pg_catalog.||) m.depends_on) AS d(name)"
     "), down(name) AS ("
     "  SELECT pg_catalog.unnest($1::text[]) "
     "  UNION "
-    "  SELECT " DISPLAY_NAME("m") " FROM down JOIN viewmgr.managed_view m "
-    "    ON m.reads OPERATOR(pg_catalog.@>) ARRAY[down.name] "
-    "    OR m.depends_on OPERATOR(pg_catalog.@>) ARRAY[down.name]"
+    "  SELECT " DISPLAY_NAME("m") " FROM down CROSS JOIN LATERAL ("
+    "    SELECT m.schema_name, m.relation_name FROM viewmgr.managed_view m "
+    "    WHERE m.reads OPERATOR(pg_catalog.@>) ARRAY[down.name] "
+    "       OR m.depends_on OPERATOR(pg_catalog.@>) ARRAY[down.name] OFFSET 0) m"
     "), wanted(name) AS ("
     "  SELECT name FROM up UNION SELECT name FROM down "
-    "  UNION SELECT d.name FROM down JOIN viewmgr.managed_view m ON " DISPLAY_NAME("m") " = down.name "
+    "  UNION SELECT d.name FROM down " ROW_NAMED("down.name")
     "  CROSS JOIN LATERAL pg_catalog.unnest(m.reads OPERATOR(pg_catalog.||) m.depends_on) AS d(name)"
-    ") SELECT " REGISTRY_COLUMNS "FROM wanted JOIN viewmgr.managed_view m ON " DISPLAY_NAME("m") " = wanted.name "
+    ") SELECT " REGISTRY_COLUMNS "FROM wanted " ROW_NAMED("wanted.name")
     "ORDER BY m.schema_name, m.relation_name";
 
 std::vector<std::string> text_array(const Value& value) {
@@ -155,6 +172,21 @@ std::vector<ManagedView> to_views(const QueryResult& result) {
 
 }  // namespace
 
+namespace {
+
+// For the registry's recursive lookups: a handful of index probes, whatever the estimates
+// say. A recursive query's row estimates grow with every step (never worth compiling), and
+// the plan is kept for the backend, so it must not be a scan chosen while the registry was
+// still small or not analysed (a deploy registers thousands of views in one transaction),
+// nor planned again on every call.
+struct IndexProbeSettings {
+  ScopedSetting no_jit{"jit", "off"};
+  ScopedSetting no_seqscan{"enable_seqscan", "off"};
+  ScopedSetting generic{"plan_cache_mode", "force_generic_plan"};
+};
+
+}  // namespace
+
 std::vector<ManagedView> load_registry() { return to_views(spi_query(kSelectAll)); }
 
 std::optional<ManagedView> load_registration(const QualifiedName& name) {
@@ -185,7 +217,21 @@ std::vector<ManagedView> load_registry_around(const std::vector<std::string>& se
     select = std::make_unique<PreparedStatement>(kSelectAround, std::vector<Oid>{TEXTARRAYOID},
                                                  PreparedStatement::Lifetime::kBackend);
   }
+  IndexProbeSettings settings;
   return to_views(select->execute({to_array_literal(seeds)}, true));
+}
+
+
+std::vector<std::string> downstream_names(const std::string& display_name) {
+  static std::unique_ptr<PreparedStatement> select;
+  IndexProbeSettings settings;
+  if (!select) {
+    select = std::make_unique<PreparedStatement>(kSelectDownstream, std::vector<Oid>{TEXTOID},
+                                                 PreparedStatement::Lifetime::kBackend);
+  }
+  std::vector<std::string> names;
+  for (const Row& row : select->execute({display_name}, true).rows) names.push_back(*row[0]);
+  return names;
 }
 
 bool same_registration(const ManagedView& a, const ManagedView& b) {
@@ -196,23 +242,29 @@ bool same_registration(const ManagedView& a, const ManagedView& b) {
 }
 
 void save_registration(const ManagedView& v) {
-  own_tables_query(
-      "INSERT INTO viewmgr.managed_view AS m (schema_name, relation_name, materialized, "
-      "definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, "
-      "owner) "
-      "VALUES ($1, $2, $3::boolean, $4, $5::text[], $6::text[], $7::text[], $8::text[], "
-      "$9::boolean, $10, $11::text[], $12::name) "
-      "ON CONFLICT (schema_name, relation_name) DO UPDATE SET "
-      "materialized = EXCLUDED.materialized, definition = EXCLUDED.definition, "
-      "search_path = EXCLUDED.search_path, depends_on = EXCLUDED.depends_on, "
-      "reads = EXCLUDED.reads, indexes = EXCLUDED.indexes, with_data = EXCLUDED.with_data, "
-      "comment = EXCLUDED.comment, view_options = EXCLUDED.view_options, "
-      "owner = EXCLUDED.owner, "
-      "updated_at = pg_catalog.now()",
-      {{v.name.schema}, {v.name.name}, {bool_value(v.materialized)}, {v.definition},
-       {array_value(v.search_path)}, {array_value(v.depends_on)}, {array_value(v.reads)},
-       {array_value(v.indexes)}, {bool_value(v.with_data)}, {v.comment},
-       {array_value(v.view_options)}, {v.owner}});
+  // Once per register() call: planned once per backend.
+  static std::unique_ptr<OwnTablesStatement> upsert;
+  if (!upsert) {
+    upsert = std::make_unique<OwnTablesStatement>(
+        "INSERT INTO viewmgr.managed_view AS m (schema_name, relation_name, materialized, "
+        "definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, "
+        "owner) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+        "ON CONFLICT (schema_name, relation_name) DO UPDATE SET "
+        "materialized = EXCLUDED.materialized, definition = EXCLUDED.definition, "
+        "search_path = EXCLUDED.search_path, depends_on = EXCLUDED.depends_on, "
+        "reads = EXCLUDED.reads, indexes = EXCLUDED.indexes, with_data = EXCLUDED.with_data, "
+        "comment = EXCLUDED.comment, view_options = EXCLUDED.view_options, "
+        "owner = EXCLUDED.owner, "
+        "updated_at = pg_catalog.now()",
+        std::vector<Oid>{TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
+                         TEXTARRAYOID, TEXTARRAYOID, BOOLOID, TEXTOID, TEXTARRAYOID, NAMEOID},
+        PreparedStatement::Lifetime::kBackend);
+  }
+  upsert->execute({v.name.schema, v.name.name, bool_value(v.materialized), v.definition,
+                   array_value(v.search_path), array_value(v.depends_on), array_value(v.reads),
+                   array_value(v.indexes), bool_value(v.with_data), v.comment,
+                   array_value(v.view_options), v.owner});
 }
 
 void save_registrations(const std::vector<const ManagedView*>& views) {

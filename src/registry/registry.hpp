@@ -76,6 +76,10 @@ bool registration_exists(const QualifiedName& name);
 // not of the registry.
 std::vector<ManagedView> load_registry_around(const std::vector<std::string>& seeds);
 
+// The display names of `display_name` and of every managed view that reads or depends on
+// it, transitively (index probes only).
+std::vector<std::string> downstream_names(const std::string& display_name);
+
 // Whether the declaration (not the build state) of `a` and `b` is the same: what
 // save_registration would write.
 bool same_registration(const ManagedView& a, const ManagedView& b);

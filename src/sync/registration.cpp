@@ -167,22 +167,52 @@ std::string register_view(Registration r) {
   bool unchanged = existing.has_value() && same_registration(view, *existing);
   if (unchanged && !r.apply) return "registered";
 
+  if (!r.apply) {
+    // Only recorded: a cycle needs a path back from what it now reads to the view itself,
+    // so only new dependencies need looking at, and only when something reads the view.
+    std::vector<std::string> added;
+    for (const auto* list : {&view.reads, &view.depends_on}) {
+      for (const auto& dep : *list) {
+        bool had = existing.has_value() &&
+                   (std::find(existing->reads.begin(), existing->reads.end(), dep) != existing->reads.end() ||
+                    std::find(existing->depends_on.begin(), existing->depends_on.end(), dep) !=
+                        existing->depends_on.end());
+        if (!had) added.push_back(dep);
+      }
+    }
+    bool may_cycle = false;
+    if (!added.empty()) {
+      std::vector<std::string> readers = downstream_names(view.display_name);
+      std::sort(readers.begin(), readers.end());
+      for (const auto& dep : added) {
+        if (dep == view.display_name || std::binary_search(readers.begin(), readers.end(), dep)) {
+          may_cycle = true;
+        }
+      }
+    }
+    if (may_cycle) {
+      // Load what the cycle runs through, for the error naming it.
+      std::vector<std::string> seeds = {view.display_name};
+      seeds.insert(seeds.end(), added.begin(), added.end());
+      ManagedViews neighbourhood(ManagedViews::Partial{}, load_registry_around(seeds), false);
+      neighbourhood.put(view);
+      neighbourhood.check_cycles();
+    }
+    save_registration(view);
+    return "registered";
+  }
+
   // What the view reads, what reads it, and what those read: enough for the cycle check
   // and for building it with its dependents.
   std::vector<std::string> seeds = {view.display_name};
   seeds.insert(seeds.end(), view.reads.begin(), view.reads.end());
   seeds.insert(seeds.end(), view.depends_on.begin(), view.depends_on.end());
   ManagedViews neighbourhood(ManagedViews::Partial{}, load_registry_around(seeds),
-                             /*resolve_unbuilt=*/r.apply);
+                             /*resolve_unbuilt=*/true);
   NodeId node = neighbourhood.put(view);
-  if (!unchanged) {
-    neighbourhood.check_cycles();
-    if (r.apply) neighbourhood.check_declared_dependencies({node});
-    save_registration(view);
-  } else if (r.apply) {
-    neighbourhood.check_declared_dependencies({node});
-  }
-  if (!r.apply) return "registered";
+  if (!unchanged) neighbourhood.check_cycles();
+  neighbourhood.check_declared_dependencies({node});
+  if (!unchanged) save_registration(view);
 
   const DependencyGraph& graph = neighbourhood.graph();
   std::vector<NodeId> scope = merged(graph.upstream_closure({node}), graph.downstream_closure({node}));
