@@ -87,7 +87,7 @@ constexpr const char* kSelectAround =
     "  SELECT d.name FROM up " ROW_NAMED("up.name")
     "  CROSS JOIN LATERAL pg_catalog.unnest(m.reads OPERATOR(pg_catalog.||) m.depends_on) AS d(name)"
     "), down(name) AS ("
-    "  SELECT pg_catalog.unnest($1::text[]) "
+    "  SELECT pg_catalog.unnest($2::text[]) "
     "  UNION "
     "  SELECT " DISPLAY_NAME("m") " FROM down CROSS JOIN LATERAL ("
     "    SELECT m.schema_name, m.relation_name FROM viewmgr.managed_view m "
@@ -211,14 +211,18 @@ bool registration_exists(const QualifiedName& name) {
   return !select->execute({name.schema, name.name}, true).rows.empty();
 }
 
-std::vector<ManagedView> load_registry_around(const std::vector<std::string>& seeds) {
+std::vector<ManagedView> load_registry_around(const std::vector<std::string>& views,
+                                             const std::vector<std::string>& reads) {
   static std::unique_ptr<PreparedStatement> select;
   if (!select) {
-    select = std::make_unique<PreparedStatement>(kSelectAround, std::vector<Oid>{TEXTARRAYOID},
+    select = std::make_unique<PreparedStatement>(kSelectAround,
+                                                 std::vector<Oid>{TEXTARRAYOID, TEXTARRAYOID},
                                                  PreparedStatement::Lifetime::kBackend);
   }
+  std::vector<std::string> up = views;
+  up.insert(up.end(), reads.begin(), reads.end());
   IndexProbeSettings settings;
-  return to_views(select->execute({to_array_literal(seeds)}, true));
+  return to_views(select->execute({to_array_literal(up), to_array_literal(views)}, true));
 }
 
 

@@ -69,12 +69,13 @@ std::optional<ManagedView> load_registration(const QualifiedName& name);
 // Whether `name` is a managed view (one index lookup, planned once per backend).
 bool registration_exists(const QualifiedName& name);
 
-// The part of the registry a change to the views named `seeds` (display names) can touch,
-// with one recursive query over the registry's indexes: the seeds, everything they read
-// (transitively), everything that reads them (transitively) and what those readers read
-// directly. Ordered by schema and name. Its cost follows the size of that neighbourhood,
-// not of the registry.
-std::vector<ManagedView> load_registry_around(const std::vector<std::string>& seeds);
+// The part of the registry a change to `views` (display names) can touch, with one
+// recursive query over the registry's indexes: those views, everything they and `reads`
+// (what they are declared to read now) read, transitively, everything that reads the views,
+// transitively, and what those readers read directly. Ordered by schema and name. Its cost
+// follows the size of that neighbourhood, not of the registry.
+std::vector<ManagedView> load_registry_around(const std::vector<std::string>& views,
+                                             const std::vector<std::string>& reads);
 
 // The display names of `display_name` and of every managed view that reads or depends on
 // it, transitively (index probes only).

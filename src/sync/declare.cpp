@@ -49,12 +49,7 @@ std::string where(int position) { return "views[" + std::to_string(position) + "
 // Every element and key of the array with its JSON type, in one query: arrays come back
 // as text[] of their elements (and whether all of them are strings), scalars as text.
 std::vector<Declared> read_declarations(const std::string& json) {
-  QueryResult kind = spi_query("SELECT pg_catalog.jsonb_typeof($1)", {{json, JSONBOID}}, true);
-  std::string type = kind.rows.at(0).at(0).value_or("null");
-  if (type != "array") {
-    throw Error(sqlstate::kInvalidParameterValue, "views must be a JSON array, not " + type,
-                {}, "Give an array of objects, one per view, with register()'s argument names as keys.");
-  }
+  // One pass over the JSON: its type, then (for an array) every element and key.
   QueryResult rows = spi_query(
       "SELECT e.i, pg_catalog.jsonb_typeof(e.v), k.key, pg_catalog.jsonb_typeof(k.value), "
       "  CASE WHEN pg_catalog.jsonb_typeof(k.value) <> 'array' THEN k.value #>> '{}' END, "
@@ -63,14 +58,23 @@ std::vector<Declared> read_declarations(const std::string& json) {
       "       FROM pg_catalog.jsonb_array_elements(k.value) WITH ORDINALITY AS x(v, o))::text END, "
       "  CASE WHEN pg_catalog.jsonb_typeof(k.value) = 'array' THEN "
       "    (SELECT pg_catalog.bool_and(pg_catalog.jsonb_typeof(x.v) = 'string') "
-      "       FROM pg_catalog.jsonb_array_elements(k.value) AS x(v)) END "
-      "FROM pg_catalog.jsonb_array_elements($1) WITH ORDINALITY AS e(v, i) "
+      "       FROM pg_catalog.jsonb_array_elements(k.value) AS x(v)) END, "
+      "  pg_catalog.jsonb_typeof(p.j) "
+      "FROM (SELECT $1) AS p(j) "
+      "LEFT JOIN LATERAL pg_catalog.jsonb_array_elements("
+      "  CASE WHEN pg_catalog.jsonb_typeof(p.j) = 'array' THEN p.j END) WITH ORDINALITY AS e(v, i) ON true "
       "LEFT JOIN LATERAL pg_catalog.jsonb_each("
       "  CASE WHEN pg_catalog.jsonb_typeof(e.v) = 'object' THEN e.v END) AS k(key, value) ON true "
       "ORDER BY e.i, k.key",
       {{json, JSONBOID}}, true);
+  std::string type = rows.rows.at(0).at(7).value_or("null");
+  if (type != "array") {
+    throw Error(sqlstate::kInvalidParameterValue, "views must be a JSON array, not " + type,
+                {}, "Give an array of objects, one per view, with register()'s argument names as keys.");
+  }
   std::vector<Declared> out;
   for (const Row& row : rows.rows) {
+    if (!row[0].has_value()) continue;  // []
     int position = std::stoi(*row[0]);
     if (out.empty() || out.back().position != position) {
       if (*row[1] != "object") {

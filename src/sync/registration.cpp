@@ -192,9 +192,8 @@ std::string register_view(Registration r) {
     }
     if (may_cycle) {
       // Load what the cycle runs through, for the error naming it.
-      std::vector<std::string> seeds = {view.display_name};
-      seeds.insert(seeds.end(), added.begin(), added.end());
-      ManagedViews neighbourhood(ManagedViews::Partial{}, load_registry_around(seeds), false);
+      ManagedViews neighbourhood(ManagedViews::Partial{},
+                                 load_registry_around({view.display_name}, added), false);
       neighbourhood.put(view);
       neighbourhood.check_cycles();
     }
@@ -204,10 +203,9 @@ std::string register_view(Registration r) {
 
   // What the view reads, what reads it, and what those read: enough for the cycle check
   // and for building it with its dependents.
-  std::vector<std::string> seeds = {view.display_name};
-  seeds.insert(seeds.end(), view.reads.begin(), view.reads.end());
-  seeds.insert(seeds.end(), view.depends_on.begin(), view.depends_on.end());
-  ManagedViews neighbourhood(ManagedViews::Partial{}, load_registry_around(seeds),
+  std::vector<std::string> reads = view.reads;
+  reads.insert(reads.end(), view.depends_on.begin(), view.depends_on.end());
+  ManagedViews neighbourhood(ManagedViews::Partial{}, load_registry_around({view.display_name}, reads),
                              /*resolve_unbuilt=*/true);
   NodeId node = neighbourhood.put(view);
   if (!unchanged) neighbourhood.check_cycles();
