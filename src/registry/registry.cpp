@@ -10,6 +10,10 @@
 #include "pg/scopes.hpp"
 #include "pg/spi.hpp"
 
+extern "C" {
+#include "utils/fmgrprotos.h"
+}
+
 namespace viewmgr::pg {
 
 namespace {
@@ -201,6 +205,38 @@ std::optional<ManagedView> load_registration(const QualifiedName& name) {
   return std::move(views.front());
 }
 
+std::optional<Declaration> load_declaration(const QualifiedName& name) {
+  // Once per register() call, thousands of times in a deploy: only the declaration (not the
+  // build state, whose texts are the largest and compressed), planned once per backend.
+  static std::unique_ptr<PreparedStatement> select;
+  if (!select) {
+    select = std::make_unique<PreparedStatement>(
+        "SELECT materialized, definition, search_path, depends_on, reads, indexes, with_data, "
+        "comment, view_options, owner, built_viewdef IS NOT NULL "
+        "FROM viewmgr.managed_view WHERE schema_name = $1 AND relation_name = $2",
+        std::vector<Oid>{TEXTOID, TEXTOID}, PreparedStatement::Lifetime::kBackend);
+  }
+  QueryResult result = select->execute({name.schema, name.name}, true);
+  if (result.rows.empty()) return std::nullopt;
+  const Row& row = result.rows.front();
+  Declaration d;
+  ManagedView& v = d.view;
+  v.name = name;
+  v.display_name = name.display();
+  v.materialized = row[0] == Value("t");
+  v.definition = *row[1];
+  v.search_path = text_array(row[2]);
+  v.depends_on = text_array(row[3]);
+  v.reads = text_array(row[4]);
+  v.indexes = text_array(row[5]);
+  v.with_data = row[6] == Value("t");
+  v.comment = row[7];
+  v.view_options = text_array(row[8]);
+  v.owner = *row[9];
+  d.built = row[10] == Value("t");
+  return d;
+}
+
 bool registration_exists(const QualifiedName& name) {
   static std::unique_ptr<PreparedStatement> select;
   if (!select) {
@@ -365,8 +401,11 @@ void delete_registrations(const std::vector<QualifiedName>& names) {
 }
 
 void lock_registry() {
-  // One advisory lock key for the whole extension ("viewmgr" in ASCII).
-  spi_query("SELECT pg_catalog.pg_advisory_xact_lock(8531461325653202290)");
+  // One advisory lock key for the whole extension ("viewmgr" in ASCII). Called directly,
+  // not through SQL: register() takes it once per call, thousands of times in a deploy.
+  pg_call([] {
+    DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(INT64CONST(8531461325653202290)));
+  });
 }
 
 void require_writable(const char* function) {

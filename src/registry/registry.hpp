@@ -66,6 +66,14 @@ std::vector<ManagedView> load_registry();
 // One managed view by name (one index lookup, planned once per backend), or nullopt.
 std::optional<ManagedView> load_registration(const QualifiedName& name);
 
+// The declaration of a managed view (the fields save_registration writes, and owner), and
+// whether it was built: what an unchanged re-registration is recognised by.
+struct Declaration {
+  ManagedView view;  // declaration fields only; no build state
+  bool built = false;
+};
+std::optional<Declaration> load_declaration(const QualifiedName& name);
+
 // Whether `name` is a managed view (one index lookup, planned once per backend).
 bool registration_exists(const QualifiedName& name);
 
