@@ -7,6 +7,8 @@ Writes into OUT_DIR:
                 wraps them in one transaction and times them)
   register.sql  viewmgr.register(..., apply => false) for the same views, in shuffled
                 order, in one transaction
+  declare.json  the same views, in the same shuffled order, as the JSON array
+                viewmgr.declare() takes
   summary.txt   key=value lines describing the data set
 
 Every view outputs the same columns (k int, grp int, val numeric, label text), so any view
@@ -17,6 +19,7 @@ materialized views its query scans once plain views are expanded) is capped; ext
 that would exceed the cap are skipped.
 """
 import argparse
+import json
 import os
 import random
 
@@ -196,6 +199,13 @@ def main():
                 f"materialized => {'true' if mat else 'false'}, apply => false);\n"
             )
         f.write("COMMIT;\n")
+
+    with open(os.path.join(args.out_dir, "declare.json"), "w") as f:
+        f.write(json.dumps([
+            {"view_name": name, "definition": definition, "materialized": mat}
+            for level, name, mat, definition in shuffled
+        ], indent=0))
+        f.write("\n")
 
     n_mat = sum(1 for v in views if v[2])
     with open(os.path.join(args.out_dir, "summary.txt"), "w") as f:

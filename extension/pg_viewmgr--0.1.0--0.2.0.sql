@@ -93,3 +93,28 @@ CREATE POLICY history_of_own_views ON viewmgr.history FOR SELECT
 REVOKE SELECT ON viewmgr.managed_view FROM PUBLIC;
 GRANT SELECT (schema_name, relation_name, materialized, definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, built_viewdef, built_indexes, built_view_options, built_relid, built_rule_xmin, owner, registered_at, updated_at, built_at, last_refreshed_at, last_refresh_duration, built_definition, built_search_path, built_index_specs, built_with_data, built_comment)
     ON viewmgr.managed_view TO PUBLIC;
+
+-- Lookups that keep register() independent of the registry's size: a row by its display
+-- name (what reads and depends_on hold), and the rows that read or depend on a name. The
+-- GIN indexes do without a pending list: a deploy registers thousands of views in one
+-- transaction, and every lookup would scan the whole list.
+CREATE INDEX managed_view_display_idx ON viewmgr.managed_view
+    ((pg_catalog.quote_ident(schema_name) || '.' || pg_catalog.quote_ident(relation_name)));
+CREATE INDEX managed_view_reads_idx ON viewmgr.managed_view USING gin (reads) WITH (fastupdate = off);
+CREATE INDEX managed_view_depends_on_idx ON viewmgr.managed_view USING gin (depends_on) WITH (fastupdate = off);
+
+-- Declares a whole set of views in one call and one transaction: like register(...,
+-- apply => false) for each, then sync(). prune => true also unregisters and drops managed
+-- views of the set's schemas that the set no longer names; dry_run => true only plans.
+CREATE FUNCTION viewmgr.declare(
+    views       jsonb,
+    prune       boolean DEFAULT false,
+    dry_run     boolean DEFAULT false,
+    search_path text    DEFAULT pg_catalog.current_setting('search_path'))
+RETURNS TABLE(view_name text, action text, reason text)
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_declare';
+
+COMMENT ON FUNCTION viewmgr.declare(jsonb, boolean, boolean, text) IS
+    'declare a whole set of managed views (register each with apply => false, then sync) in one call';

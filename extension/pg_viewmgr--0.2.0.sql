@@ -53,6 +53,15 @@ CREATE TABLE viewmgr.managed_view (
     PRIMARY KEY (schema_name, relation_name)
 );
 
+-- Lookups that keep register() independent of the registry's size: a row by its display
+-- name (what reads and depends_on hold), and the rows that read or depend on a name. The
+-- GIN indexes do without a pending list: a deploy registers thousands of views in one
+-- transaction, and every lookup would scan the whole list.
+CREATE INDEX managed_view_display_idx ON viewmgr.managed_view
+    ((pg_catalog.quote_ident(schema_name) || '.' || pg_catalog.quote_ident(relation_name)));
+CREATE INDEX managed_view_reads_idx ON viewmgr.managed_view USING gin (reads) WITH (fastupdate = off);
+CREATE INDEX managed_view_depends_on_idx ON viewmgr.managed_view USING gin (depends_on) WITH (fastupdate = off);
+
 COMMENT ON TABLE viewmgr.managed_view IS
     'pg_viewmgr registry: one row per managed view; change it only through viewmgr functions';
 
@@ -188,6 +197,22 @@ AS 'MODULE_PATHNAME', 'viewmgr_register';
 
 COMMENT ON FUNCTION viewmgr.register(text, text, boolean, text[], text[], boolean, text, boolean, text[], text) IS
     'declare a managed view (and build it unless apply => false); returns created, replaced, rebuilt, unchanged or registered';
+
+-- Declares a whole set of views in one call and one transaction: like register(...,
+-- apply => false) for each, then sync(). prune => true also unregisters and drops managed
+-- views of the set's schemas that the set no longer names; dry_run => true only plans.
+CREATE FUNCTION viewmgr.declare(
+    views       jsonb,
+    prune       boolean DEFAULT false,
+    dry_run     boolean DEFAULT false,
+    search_path text    DEFAULT pg_catalog.current_setting('search_path'))
+RETURNS TABLE(view_name text, action text, reason text)
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_declare';
+
+COMMENT ON FUNCTION viewmgr.declare(jsonb, boolean, boolean, text) IS
+    'declare a whole set of managed views (register each with apply => false, then sync) in one call';
 
 CREATE FUNCTION viewmgr.unregister(
     view_name   text,

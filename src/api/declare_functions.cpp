@@ -1,8 +1,13 @@
-// SQL entry points that declare what is managed: register, unregister, adopt. Each only
+// SQL entry points that declare what is managed: register, declare, unregister, adopt. Each only
 // converts its arguments and calls one function.
 #include "api/entry_point.hpp"
+#include "sync/declare.hpp"
 #include "sync/registration.hpp"
 #include "sync/sync.hpp"
+
+extern "C" {
+#include "utils/jsonb.h"
+}
 
 namespace viewmgr::pg {
 namespace {
@@ -21,6 +26,30 @@ Datum register_function(FunctionCallInfo fcinfo) {
   r.search_path = text_arg(fcinfo, 9, "search_path");
   std::string action = with_spi([&] { return register_view(std::move(r)); });
   return text_datum(action);
+}
+
+// The jsonb argument as text (it is read again in SQL, where jsonb's functions are).
+std::string jsonb_arg(FunctionCallInfo fcinfo, int n, const char* name) {
+  if (arg_is_null(fcinfo, n)) {
+    throw Error(sqlstate::kNullValueNotAllowed, std::string(name) + " must not be NULL",
+                {}, "Give a JSON array of view declarations ('[]' declares none).");
+  }
+  return std::string(pg_call([&] {
+    Jsonb* jb = PG_GETARG_JSONB_P(n);
+    return JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+  }));
+}
+
+Datum declare_function(FunctionCallInfo fcinfo) {
+  std::string views = jsonb_arg(fcinfo, 0, "views");
+  bool prune = bool_arg(fcinfo, 1, "prune");
+  bool dry_run = bool_arg(fcinfo, 2, "dry_run");
+  std::string search_path = text_arg(fcinfo, 3, "search_path");
+  ResultSet result(fcinfo);
+  for (const auto& row : with_spi([&] { return declare_views(views, prune, dry_run, search_path); })) {
+    result.add({row.view_name, row.action, row.reason.empty() ? Cell{} : Cell{row.reason}});
+  }
+  return static_cast<Datum>(0);
 }
 
 Datum unregister_function(FunctionCallInfo fcinfo) {
@@ -44,5 +73,6 @@ Datum adopt_function(FunctionCallInfo fcinfo) {
 }  // namespace viewmgr::pg
 
 VIEWMGR_SQL_FUNCTION(viewmgr_register, viewmgr::pg::register_function)
+VIEWMGR_SQL_FUNCTION(viewmgr_declare, viewmgr::pg::declare_function)
 VIEWMGR_SQL_FUNCTION(viewmgr_unregister, viewmgr::pg::unregister_function)
 VIEWMGR_SQL_FUNCTION(viewmgr_adopt, viewmgr::pg::adopt_function)

@@ -66,6 +66,20 @@ void DependencyGraph::add_edge(NodeId dependent, NodeId dependency) {
   insert_sorted_unique(dependents_[dependency], dependent);
 }
 
+void DependencyGraph::set_dependencies(NodeId dependent, std::vector<NodeId> dependencies) {
+  check_node(*this, dependent, "an edge");
+  for (NodeId dep : dependencies) check_node(*this, dep, "an edge");
+  std::sort(dependencies.begin(), dependencies.end());
+  dependencies.erase(std::unique(dependencies.begin(), dependencies.end()), dependencies.end());
+  for (NodeId old : dependencies_[dependent]) {
+    std::vector<NodeId>& back = dependents_[old];
+    auto it = std::lower_bound(back.begin(), back.end(), dependent);
+    if (it != back.end() && *it == dependent) back.erase(it);
+  }
+  for (NodeId dep : dependencies) insert_sorted_unique(dependents_[dep], dependent);
+  dependencies_[dependent] = std::move(dependencies);
+}
+
 std::vector<NodeId> DependencyGraph::find_cycle() const {
   const std::size_t n = size();
   if (n == 0) return {};

@@ -23,6 +23,11 @@ class DependencyGraph {
   // reported as a cycle.
   void add_edge(NodeId dependent, NodeId dependency);
 
+  // Replaces everything `dependent` reads with `dependencies` (duplicates ignored), keeping
+  // the reverse edges in step. Costs what the old and new edges cost, not the graph size:
+  // a registry update changes one node at a time.
+  void set_dependencies(NodeId dependent, std::vector<NodeId> dependencies);
+
   std::size_t size() const { return names_.size(); }
   const std::string& name(NodeId node) const { return names_.at(node); }
   // Sorted by NodeId, without duplicates.

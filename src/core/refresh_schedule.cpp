@@ -30,7 +30,11 @@ RefreshSchedule::RefreshSchedule(const DependencyGraph& graph, std::vector<bool>
 }
 
 std::optional<NodeId> RefreshSchedule::find_ready(bool start) {
-  for (NodeId node : order_) {
+  while (scan_from_ < order_.size() && outcomes_[order_[scan_from_]] != RefreshOutcome::kPending) {
+    scan_from_++;
+  }
+  for (std::size_t i = scan_from_; i < order_.size(); i++) {
+    NodeId node = order_[i];
     if (outcomes_[node] != RefreshOutcome::kPending) continue;
     bool sources_done = true;
     bool upstream_failed = false;

@@ -6,6 +6,7 @@
 #include "pg/boundary.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "utils/lsyscache.h"
 }
 
@@ -61,10 +62,21 @@ RawResult collect(int rc, const char* sql) {
   TupleDesc desc = SPI_tuptable->tupdesc;
   raw.ncols = desc->natts;
   raw.cells = static_cast<char**>(palloc0(sizeof(char*) * (raw.nrows * raw.ncols + 1)));
+  // Output functions looked up once per column and each row deformed once: SPI_getvalue
+  // would do both per cell, and reading the whole registry is a thousands-of-rows result.
+  FmgrInfo* out = static_cast<FmgrInfo*>(palloc0(sizeof(FmgrInfo) * (raw.ncols + 1)));
+  for (int c = 0; c < raw.ncols; c++) {
+    Oid output_fn;
+    bool varlena;
+    getTypeOutputInfo(TupleDescAttr(desc, c)->atttypid, &output_fn, &varlena);
+    fmgr_info(output_fn, &out[c]);
+  }
+  Datum* values = static_cast<Datum*>(palloc0(sizeof(Datum) * (raw.ncols + 1)));
+  bool* nulls = static_cast<bool*>(palloc0(sizeof(bool) * (raw.ncols + 1)));
   for (uint64 r = 0; r < raw.nrows; r++) {
-    HeapTuple tuple = SPI_tuptable->vals[r];
+    heap_deform_tuple(SPI_tuptable->vals[r], desc, values, nulls);
     for (int c = 0; c < raw.ncols; c++) {
-      raw.cells[r * raw.ncols + c] = SPI_getvalue(tuple, desc, c + 1);
+      raw.cells[r * raw.ncols + c] = nulls[c] ? nullptr : OutputFunctionCall(&out[c], values[c]);
     }
   }
   return raw;

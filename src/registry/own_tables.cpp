@@ -69,9 +69,9 @@ OwnTablesStatement::OwnTablesStatement(const std::string& sql, const std::vector
                                        PreparedStatement::Lifetime lifetime)
     : statement_(sql, types, lifetime) {}
 
-QueryResult OwnTablesStatement::execute(const std::vector<Value>& values) {
+QueryResult OwnTablesStatement::execute(const std::vector<Value>& values, bool read_only) {
   ExtensionOwnerScope scope;
-  return statement_.execute(values);
+  return statement_.execute(values, read_only);
 }
 
 }  // namespace viewmgr::pg

@@ -20,7 +20,7 @@ class OwnTablesStatement {
  public:
   OwnTablesStatement(const std::string& sql, const std::vector<Oid>& types,
                      PreparedStatement::Lifetime lifetime = PreparedStatement::Lifetime::kCall);
-  QueryResult execute(const std::vector<Value>& values);
+  QueryResult execute(const std::vector<Value>& values, bool read_only = false);
 
  private:
   PreparedStatement statement_;

@@ -7,7 +7,12 @@
 #include "pg/boundary.hpp"
 #include "sync/definition.hpp"
 #include "registry/own_tables.hpp"
+#include "pg/scopes.hpp"
 #include "pg/spi.hpp"
+
+extern "C" {
+#include "utils/fmgrprotos.h"
+}
 
 namespace viewmgr::pg {
 
@@ -42,13 +47,62 @@ enum RegistryColumn {
   kLastError,
 };
 
+#define REGISTRY_COLUMNS                                                                       \
+  "m.schema_name, m.relation_name, m.materialized, m.definition, m.search_path, m.depends_on, " \
+  "m.reads, m.indexes, m.with_data, m.comment, m.view_options, m.built_definition, "           \
+  "m.built_search_path, m.built_index_specs, m.built_with_data, m.built_comment, "             \
+  "m.built_view_options, m.built_viewdef, m.built_indexes, m.built_relid, m.built_rule_xmin, " \
+  "m.owner, m.last_refreshed_at, m.last_refresh_duration, m.last_error "
+
+// The display name of a registry row as SQL: the expression the install script indexes
+// (managed_view_display_idx), so lookups by display name use that index.
+#define DISPLAY_NAME(alias)                                                   \
+  "(pg_catalog.quote_ident(" alias ".schema_name) OPERATOR(pg_catalog.||) '.' " \
+  "OPERATOR(pg_catalog.||) pg_catalog.quote_ident(" alias ".relation_name))"
+
 constexpr const char* kSelectAll =
-    "SELECT schema_name, relation_name, materialized, definition, search_path, depends_on, "
-    "reads, indexes, with_data, comment, view_options, built_definition, built_search_path, "
-    "built_index_specs, built_with_data, built_comment, built_view_options, built_viewdef, "
-    "built_indexes, built_relid, built_rule_xmin, owner, "
-    "last_refreshed_at, last_refresh_duration, last_error "
-    "FROM viewmgr.managed_view ORDER BY schema_name, relation_name";
+    "SELECT " REGISTRY_COLUMNS "FROM viewmgr.managed_view m ORDER BY m.schema_name, m.relation_name";
+
+constexpr const char* kSelectOne =
+    "SELECT " REGISTRY_COLUMNS "FROM viewmgr.managed_view m "
+    "WHERE m.schema_name = $1 AND m.relation_name = $2";
+
+// Upstream: follow reads and depends_on to the rows they name (display-name index).
+// Downstream: rows whose reads or depends_on contain a name (GIN indexes on both arrays).
+// Each step is a LATERAL subquery kept apart (OFFSET 0), so it stays an index probe per
+// name rather than a scan of the whole registry joined by hash.
+#define ROW_NAMED(name)                                                                   \
+  "CROSS JOIN LATERAL (SELECT m.* FROM viewmgr.managed_view m WHERE " DISPLAY_NAME("m") \
+  " = " name " OFFSET 0) m "
+constexpr const char* kSelectDownstream =
+    "WITH RECURSIVE down(name) AS ("
+    "  SELECT $1::text "
+    "  UNION "
+    "  SELECT " DISPLAY_NAME("m") " FROM down CROSS JOIN LATERAL ("
+    "    SELECT m.schema_name, m.relation_name FROM viewmgr.managed_view m "
+    "    WHERE m.reads OPERATOR(pg_catalog.@>) ARRAY[down.name] "
+    "       OR m.depends_on OPERATOR(pg_catalog.@>) ARRAY[down.name] OFFSET 0) m"
+    ") SELECT name FROM down";
+
+constexpr const char* kSelectAround =
+    "WITH RECURSIVE up(name) AS ("
+    "  SELECT pg_catalog.unnest($1::text[]) "
+    "  UNION "
+    "  SELECT d.name FROM up " ROW_NAMED("up.name")
+    "  CROSS JOIN LATERAL pg_catalog.unnest(m.reads OPERATOR(pg_catalog.||) m.depends_on) AS d(name)"
+    "), down(name) AS ("
+    "  SELECT pg_catalog.unnest($2::text[]) "
+    "  UNION "
+    "  SELECT " DISPLAY_NAME("m") " FROM down CROSS JOIN LATERAL ("
+    "    SELECT m.schema_name, m.relation_name FROM viewmgr.managed_view m "
+    "    WHERE m.reads OPERATOR(pg_catalog.@>) ARRAY[down.name] "
+    "       OR m.depends_on OPERATOR(pg_catalog.@>) ARRAY[down.name] OFFSET 0) m"
+    "), wanted(name) AS ("
+    "  SELECT name FROM up UNION SELECT name FROM down "
+    "  UNION SELECT d.name FROM down " ROW_NAMED("down.name")
+    "  CROSS JOIN LATERAL pg_catalog.unnest(m.reads OPERATOR(pg_catalog.||) m.depends_on) AS d(name)"
+    ") SELECT " REGISTRY_COLUMNS "FROM wanted " ROW_NAMED("wanted.name")
+    "ORDER BY m.schema_name, m.relation_name";
 
 std::vector<std::string> text_array(const Value& value) {
   return value.has_value() ? parse_text_array(*value) : std::vector<std::string>{};
@@ -81,8 +135,9 @@ BuildSpec ManagedView::built_spec() const {
   return spec;
 }
 
-std::vector<ManagedView> load_registry() {
-  QueryResult result = own_tables_query(kSelectAll);  // last_error is not readable by all
+namespace {
+
+std::vector<ManagedView> to_views(const QueryResult& result) {
   std::vector<ManagedView> views;
   views.reserve(result.rows.size());
   for (const Row& row : result.rows) {
@@ -119,13 +174,174 @@ std::vector<ManagedView> load_registry() {
   return views;
 }
 
+}  // namespace
+
+namespace {
+
+// For the registry's recursive lookups: a handful of index probes, whatever the estimates
+// say. A recursive query's row estimates grow with every step (never worth compiling), and
+// the plan is kept for the backend, so it must not be a scan chosen while the registry was
+// still small or not analysed (a deploy registers thousands of views in one transaction),
+// nor planned again on every call.
+struct IndexProbeSettings {
+  ScopedSetting no_jit{"jit", "off"};
+  ScopedSetting no_seqscan{"enable_seqscan", "off"};
+  ScopedSetting generic{"plan_cache_mode", "force_generic_plan"};
+};
+
+}  // namespace
+
+// Read as the extension owner: last_error is not readable by every role.
+std::vector<ManagedView> load_registry() { return to_views(own_tables_query(kSelectAll)); }
+
+std::optional<ManagedView> load_registration(const QualifiedName& name) {
+  // Once per register() call: planned once per backend.
+  static std::unique_ptr<OwnTablesStatement> select;
+  if (!select) {
+    select = std::make_unique<OwnTablesStatement>(kSelectOne, std::vector<Oid>{TEXTOID, TEXTOID},
+                                                 PreparedStatement::Lifetime::kBackend);
+  }
+  std::vector<ManagedView> views = to_views(select->execute({name.schema, name.name}, true));
+  if (views.empty()) return std::nullopt;
+  return std::move(views.front());
+}
+
+std::optional<Declaration> load_declaration(const QualifiedName& name) {
+  // Once per register() call, thousands of times in a deploy: only the declaration (not the
+  // build state, whose texts are the largest and compressed), planned once per backend.
+  static std::unique_ptr<OwnTablesStatement> select;
+  if (!select) {
+    select = std::make_unique<OwnTablesStatement>(
+        "SELECT materialized, definition, search_path, depends_on, reads, indexes, with_data, "
+        "comment, view_options, owner, built_viewdef IS NOT NULL "
+        "FROM viewmgr.managed_view WHERE schema_name = $1 AND relation_name = $2",
+        std::vector<Oid>{TEXTOID, TEXTOID}, PreparedStatement::Lifetime::kBackend);
+  }
+  QueryResult result = select->execute({name.schema, name.name}, true);
+  if (result.rows.empty()) return std::nullopt;
+  const Row& row = result.rows.front();
+  Declaration d;
+  ManagedView& v = d.view;
+  v.name = name;
+  v.display_name = name.display();
+  v.materialized = row[0] == Value("t");
+  v.definition = *row[1];
+  v.search_path = text_array(row[2]);
+  v.depends_on = text_array(row[3]);
+  v.reads = text_array(row[4]);
+  v.indexes = text_array(row[5]);
+  v.with_data = row[6] == Value("t");
+  v.comment = row[7];
+  v.view_options = text_array(row[8]);
+  v.owner = *row[9];
+  d.built = row[10] == Value("t");
+  return d;
+}
+
+bool registration_exists(const QualifiedName& name) {
+  static std::unique_ptr<OwnTablesStatement> select;
+  if (!select) {
+    select = std::make_unique<OwnTablesStatement>(
+        "SELECT 1 FROM viewmgr.managed_view WHERE schema_name = $1 AND relation_name = $2",
+        std::vector<Oid>{TEXTOID, TEXTOID}, PreparedStatement::Lifetime::kBackend);
+  }
+  return !select->execute({name.schema, name.name}, true).rows.empty();
+}
+
+std::vector<ManagedView> load_registry_around(const std::vector<std::string>& views,
+                                             const std::vector<std::string>& reads) {
+  static std::unique_ptr<OwnTablesStatement> select;
+  if (!select) {
+    select = std::make_unique<OwnTablesStatement>(kSelectAround,
+                                                 std::vector<Oid>{TEXTARRAYOID, TEXTARRAYOID},
+                                                 PreparedStatement::Lifetime::kBackend);
+  }
+  std::vector<std::string> up = views;
+  up.insert(up.end(), reads.begin(), reads.end());
+  IndexProbeSettings settings;
+  return to_views(select->execute({to_array_literal(up), to_array_literal(views)}, true));
+}
+
+
+std::vector<std::string> downstream_names(const std::string& display_name) {
+  static std::unique_ptr<OwnTablesStatement> select;
+  IndexProbeSettings settings;
+  if (!select) {
+    select = std::make_unique<OwnTablesStatement>(kSelectDownstream, std::vector<Oid>{TEXTOID},
+                                                 PreparedStatement::Lifetime::kBackend);
+  }
+  std::vector<std::string> names;
+  for (const Row& row : select->execute({display_name}, true).rows) names.push_back(*row[0]);
+  return names;
+}
+
+bool same_registration(const ManagedView& a, const ManagedView& b) {
+  return a.name == b.name && a.materialized == b.materialized && a.definition == b.definition &&
+         a.search_path == b.search_path && a.depends_on == b.depends_on && a.reads == b.reads &&
+         a.indexes == b.indexes && a.with_data == b.with_data && a.comment == b.comment &&
+         a.view_options == b.view_options && a.owner == b.owner;
+}
+
 void save_registration(const ManagedView& v) {
+  // Once per register() call: planned once per backend.
+  static std::unique_ptr<OwnTablesStatement> upsert;
+  if (!upsert) {
+    upsert = std::make_unique<OwnTablesStatement>(
+        "INSERT INTO viewmgr.managed_view AS m (schema_name, relation_name, materialized, "
+        "definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, "
+        "owner) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+        "ON CONFLICT (schema_name, relation_name) DO UPDATE SET "
+        "materialized = EXCLUDED.materialized, definition = EXCLUDED.definition, "
+        "search_path = EXCLUDED.search_path, depends_on = EXCLUDED.depends_on, "
+        "reads = EXCLUDED.reads, indexes = EXCLUDED.indexes, with_data = EXCLUDED.with_data, "
+        "comment = EXCLUDED.comment, view_options = EXCLUDED.view_options, "
+        "owner = EXCLUDED.owner, "
+        "updated_at = pg_catalog.now()",
+        std::vector<Oid>{TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
+                         TEXTARRAYOID, TEXTARRAYOID, BOOLOID, TEXTOID, TEXTARRAYOID, NAMEOID},
+        PreparedStatement::Lifetime::kBackend);
+  }
+  upsert->execute({v.name.schema, v.name.name, bool_value(v.materialized), v.definition,
+                   array_value(v.search_path), array_value(v.depends_on), array_value(v.reads),
+                   array_value(v.indexes), bool_value(v.with_data), v.comment,
+                   array_value(v.view_options), v.owner});
+}
+
+void save_registrations(const std::vector<const ManagedView*>& views) {
+  if (views.empty()) return;
+  if (views.size() == 1) return save_registration(*views.front());
+  // One column array each; text[] columns travel as arrays of their literals.
+  std::vector<std::string> schema, name, materialized, definition, search_path, depends_on,
+      reads, indexes, with_data, view_options, owner;
+  std::vector<std::optional<std::string>> comment;
+  for (const ManagedView* v : views) {
+    schema.push_back(v->name.schema);
+    name.push_back(v->name.name);
+    materialized.push_back(*bool_value(v->materialized));
+    definition.push_back(v->definition);
+    search_path.push_back(to_array_literal(v->search_path));
+    depends_on.push_back(to_array_literal(v->depends_on));
+    reads.push_back(to_array_literal(v->reads));
+    indexes.push_back(to_array_literal(v->indexes));
+    with_data.push_back(*bool_value(v->with_data));
+    comment.push_back(v->comment);
+    view_options.push_back(to_array_literal(v->view_options));
+    owner.push_back(v->owner);
+  }
+  std::string comments = to_array_literal(comment);
   own_tables_query(
       "INSERT INTO viewmgr.managed_view AS m (schema_name, relation_name, materialized, "
       "definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, "
       "owner) "
-      "VALUES ($1, $2, $3::boolean, $4, $5::text[], $6::text[], $7::text[], $8::text[], "
-      "$9::boolean, $10, $11::text[], $12::name) "
+      "SELECT s, r, mat, def, sp::text[], dep::text[], rd::text[], ix::text[], wd, cm, vo::text[], "
+      "ow::name FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), "
+      "pg_catalog.unnest($3::boolean[]), pg_catalog.unnest($4::text[]), "
+      "pg_catalog.unnest($5::text[]), pg_catalog.unnest($6::text[]), pg_catalog.unnest($7::text[]), "
+      "pg_catalog.unnest($8::text[]), pg_catalog.unnest($9::boolean[]), "
+      "pg_catalog.unnest($10::text[]), pg_catalog.unnest($11::text[]), "
+      "pg_catalog.unnest($12::text[])) "
+      "AS u(s, r, mat, def, sp, dep, rd, ix, wd, cm, vo, ow) "
       "ON CONFLICT (schema_name, relation_name) DO UPDATE SET "
       "materialized = EXCLUDED.materialized, definition = EXCLUDED.definition, "
       "search_path = EXCLUDED.search_path, depends_on = EXCLUDED.depends_on, "
@@ -133,10 +349,11 @@ void save_registration(const ManagedView& v) {
       "comment = EXCLUDED.comment, view_options = EXCLUDED.view_options, "
       "owner = EXCLUDED.owner, "
       "updated_at = pg_catalog.now()",
-      {{v.name.schema}, {v.name.name}, {bool_value(v.materialized)}, {v.definition},
-       {array_value(v.search_path)}, {array_value(v.depends_on)}, {array_value(v.reads)},
-       {array_value(v.indexes)}, {bool_value(v.with_data)}, {v.comment},
-       {array_value(v.view_options)}, {v.owner}});
+      {{to_array_literal(schema)}, {to_array_literal(name)}, {to_array_literal(materialized)},
+       {to_array_literal(definition)}, {to_array_literal(search_path)},
+       {to_array_literal(depends_on)}, {to_array_literal(reads)}, {to_array_literal(indexes)},
+       {to_array_literal(with_data)}, {comments}, {to_array_literal(view_options)},
+       {to_array_literal(owner)}});
 }
 
 BuildRecorder::BuildRecorder() {
@@ -168,9 +385,28 @@ void delete_registration(const QualifiedName& name) {
                    {{name.schema}, {name.name}});
 }
 
+void delete_registrations(const std::vector<QualifiedName>& names) {
+  if (names.empty()) return;
+  std::vector<std::string> schemas, relations;
+  for (const auto& name : names) {
+    schemas.push_back(name.schema);
+    relations.push_back(name.name);
+  }
+  std::vector<Param> args = {{to_array_literal(schemas)}, {to_array_literal(relations)}};
+  for (const char* table : {"managed_view", "refresh_state"}) {
+    own_tables_query(std::string("DELETE FROM viewmgr.") + table +
+                         " t USING ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS d(s, r) "
+                         "WHERE t.schema_name = d.s AND t.relation_name = d.r",
+                     args);
+  }
+}
+
 void lock_registry() {
-  // One advisory lock key for the whole extension ("viewmgr" in ASCII).
-  spi_query("SELECT pg_catalog.pg_advisory_xact_lock(8531461325653202290)");
+  // One advisory lock key for the whole extension ("viewmgr" in ASCII). Called directly,
+  // not through SQL: register() takes it once per call, thousands of times in a deploy.
+  pg_call([] {
+    DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(INT64CONST(8531461325653202290)));
+  });
 }
 
 void require_writable(const char* function) {

@@ -63,8 +63,40 @@ struct ManagedView {
 // All managed views, ordered by schema and name.
 std::vector<ManagedView> load_registry();
 
+// One managed view by name (one index lookup, planned once per backend), or nullopt.
+std::optional<ManagedView> load_registration(const QualifiedName& name);
+
+// The declaration of a managed view (the fields save_registration writes, and owner), and
+// whether it was built: what an unchanged re-registration is recognised by.
+struct Declaration {
+  ManagedView view;  // declaration fields only; no build state
+  bool built = false;
+};
+std::optional<Declaration> load_declaration(const QualifiedName& name);
+
+// Whether `name` is a managed view (one index lookup, planned once per backend).
+bool registration_exists(const QualifiedName& name);
+
+// The part of the registry a change to `views` (display names) can touch, with one
+// recursive query over the registry's indexes: those views, everything they and `reads`
+// (what they are declared to read now) read, transitively, everything that reads the views,
+// transitively, and what those readers read directly. Ordered by schema and name. Its cost
+// follows the size of that neighbourhood, not of the registry.
+std::vector<ManagedView> load_registry_around(const std::vector<std::string>& views,
+                                             const std::vector<std::string>& reads);
+
+// The display names of `display_name` and of every managed view that reads or depends on
+// it, transitively (index probes only).
+std::vector<std::string> downstream_names(const std::string& display_name);
+
+// Whether the declaration (not the build state) of `a` and `b` is the same: what
+// save_registration would write.
+bool same_registration(const ManagedView& a, const ManagedView& b);
+
 // Inserts or updates the declaration (not the build state).
 void save_registration(const ManagedView& view);
+// The same for many views with one statement.
+void save_registrations(const std::vector<const ManagedView*>& views);
 
 // Records what was just built (the declaration as built, the live definition, the reads).
 // Planned once per call: sync() records hundreds of builds.
@@ -79,6 +111,8 @@ class BuildRecorder {
 };
 
 void delete_registration(const QualifiedName& name);
+// The same for many views with one statement per table.
+void delete_registrations(const std::vector<QualifiedName>& names);
 
 // Serialises changes to the registry and the managed views between sessions, for the rest
 // of the transaction.

@@ -19,6 +19,17 @@ ManagedViews::ManagedViews(std::vector<ManagedView> views, bool resolve_unbuilt)
   build_graph();
 }
 
+ManagedViews::ManagedViews(Partial, std::vector<ManagedView> views, bool resolve_unbuilt)
+    : views_(std::move(views)), partial_(true) {
+  index_names();
+  for (auto& view : views_) {
+    if (resolve_unbuilt && !view.is_built()) {
+      view.reads = resolve(parse_definition(view.definition).reads, view.search_path);
+    }
+  }
+  build_graph();
+}
+
 NodeId ManagedViews::put(ManagedView view) {
   auto existing = find(view.name);
   NodeId node;
@@ -27,11 +38,45 @@ NodeId ManagedViews::put(ManagedView view) {
     views_[node] = std::move(view);
   } else {
     node = views_.size();
+    by_display_[view.display_name] = node;
+    looked_up_.erase(view.display_name);
+    graph_.add_node(view.display_name);
     views_.push_back(std::move(view));
+    // Views that named it before it was here now have an edge to it.
+    auto waiting = referrers_.find(views_[node].display_name);
+    if (waiting != referrers_.end()) {
+      std::vector<NodeId> others = std::move(waiting->second);
+      referrers_.erase(waiting);
+      for (NodeId other : others) {
+        if (other != node) link(other);
+      }
+    }
   }
-  index_names();
-  build_graph();
+  link(node);
   return node;
+}
+
+std::optional<NodeId> ManagedViews::find_or_load(const QualifiedName& name) {
+  if (auto node = find(name)) return node;
+  if (!partial_) return std::nullopt;
+  auto loaded = load_registration(name);
+  if (!loaded.has_value()) return std::nullopt;
+  return put(std::move(*loaded));
+}
+
+void ManagedViews::link(NodeId node) {
+  std::vector<NodeId> deps;
+  for (const auto* list : {&views_[node].reads, &views_[node].depends_on}) {
+    for (const auto& dep : *list) {
+      auto it = by_display_.find(dep);
+      if (it != by_display_.end()) {
+        deps.push_back(it->second);
+      } else {
+        referrers_[dep].push_back(node);  // a table, or a view not managed (yet)
+      }
+    }
+  }
+  graph_.set_dependencies(node, std::move(deps));
 }
 
 void ManagedViews::index_names() {
@@ -41,15 +86,9 @@ void ManagedViews::index_names() {
 
 void ManagedViews::build_graph() {
   graph_ = DependencyGraph();
+  referrers_.clear();
   for (const auto& view : views_) graph_.add_node(view.display_name);
-  for (NodeId i = 0; i < views_.size(); i++) {
-    for (const auto* list : {&views_[i].reads, &views_[i].depends_on}) {
-      for (const auto& dep : *list) {
-        auto it = by_display_.find(dep);
-        if (it != by_display_.end()) graph_.add_edge(i, it->second);
-      }
-    }
-  }
+  for (NodeId i = 0; i < views_.size(); i++) link(i);
 }
 
 std::optional<NodeId> ManagedViews::find(const QualifiedName& name) const {
@@ -60,6 +99,15 @@ std::optional<NodeId> ManagedViews::find(const QualifiedName& name) const {
 
 bool ManagedViews::is_managed(const std::string& display_name) const {
   return by_display_.count(display_name) > 0;
+}
+
+bool ManagedViews::is_managed(const QualifiedName& name) const {
+  std::string display = name.display();
+  if (by_display_.count(display) > 0) return true;
+  if (!partial_) return false;
+  auto [it, inserted] = looked_up_.try_emplace(display, false);
+  if (inserted) it->second = registration_exists(name);
+  return it->second;
 }
 
 NodeId ManagedViews::find_by_user_name(const std::string& text,
@@ -81,7 +129,7 @@ std::vector<std::string> ManagedViews::resolve(const std::vector<RelationRef>& r
     if (!ref.schema.empty()) parts.push_back(ref.schema);
     parts.push_back(ref.name);
     auto found = resolve_name(parts, path, PathRule::kRead, [&](const QualifiedName& candidate) {
-      return is_managed(candidate.display()) || OidIsValid(relation_oid(candidate));
+      return is_managed(candidate) || OidIsValid(relation_oid(candidate));
     });
     // Not there yet: the first schema it could be created in is the best guess.
     std::string resolved = found.has_value() ? found->display()
@@ -98,7 +146,7 @@ std::vector<std::string> ManagedViews::resolve_declared(const std::vector<std::s
   for (const auto& dep : depends_on) {
     std::vector<std::string> parts = parse_user_name(dep, "depends_on");
     auto managed = resolve_name(parts, path, PathRule::kRead, [&](const QualifiedName& candidate) {
-      return is_managed(candidate.display());
+      return is_managed(candidate);
     });
     std::string resolved = managed.has_value() && parts.size() == 1
                                ? managed->display()

@@ -21,14 +21,25 @@ class ManagedViews {
   // registration resolved).
   explicit ManagedViews(std::vector<ManagedView> views, bool resolve_unbuilt = true);
 
-  // A new or changed declaration replaces the row of the same name, or is added.
+  // Part of the registry (load_registry_around): names not loaded are looked up in the
+  // registry when asked about (is_managed, find_or_load).
+  struct Partial {};
+  ManagedViews(Partial, std::vector<ManagedView> views, bool resolve_unbuilt);
+
+  // A new or changed declaration replaces the row of the same name, or is added. Costs
+  // the view's own edges, not the registry's size.
   NodeId put(ManagedView view);
+
+  // A managed view by name: loaded already, or (for a partial registry) read from the
+  // registry and added. nullopt when it is not managed.
+  std::optional<NodeId> find_or_load(const QualifiedName& name);
 
   const std::vector<ManagedView>& views() const { return views_; }
   ManagedView& view(NodeId node) { return views_.at(node); }
   const DependencyGraph& graph() const { return graph_; }
   std::optional<NodeId> find(const QualifiedName& name) const;
   bool is_managed(const std::string& display_name) const;
+  bool is_managed(const QualifiedName& name) const;
 
   // A managed view by user-given name (qualified, or the first match along `path`); errors
   // (42704) when it is not managed.
@@ -55,10 +66,18 @@ class ManagedViews {
  private:
   void index_names();
   void build_graph();
+  // Sets `node`'s edges from its reads and depends_on (to managed views loaded so far).
+  void link(NodeId node);
 
   std::vector<ManagedView> views_;
   std::unordered_map<std::string, NodeId> by_display_;
   DependencyGraph graph_;
+  // Names read or depended on that are not managed views here (tables, mostly), with the
+  // views naming them: put() links those views when such a name becomes managed.
+  std::unordered_map<std::string, std::vector<NodeId>> referrers_;
+  bool partial_ = false;
+  // For a partial registry: names found not to be managed (asked about once per call).
+  mutable std::unordered_map<std::string, bool> looked_up_;
 };
 
 }  // namespace viewmgr::pg

@@ -15,6 +15,7 @@ Rebuild Rebuild::prepare(ManagedViews& managed, const RebuildPlan& plan,
   Rebuild rebuild(managed, extra_roots.empty());
   for (const auto& planned : plan.builds) {
     const ManagedView& view = managed.views()[planned.node];
+    rebuild.step_of_[view.display_name] = rebuild.steps_.size();
     rebuild.steps_.push_back({{view.display_name, true, view.materialized, planned.action,
                                planned.reason},
                               planned.node});
@@ -41,15 +42,19 @@ Rebuild Rebuild::prepare(ManagedViews& managed, const RebuildPlan& plan,
 }
 
 void Rebuild::add_dependent(const SavedRelation& saved) {
-  for (auto& step : steps_) {
-    if (step.step.name != saved.display_name) continue;
+  auto planned = step_of_.find(saved.display_name);
+  if (planned != step_of_.end()) {
+    Step& step = steps_[planned->second];
     if (step.step.action != Action::kRebuilt) {
       step.step.action = Action::kRebuilt;
       step.step.reason = "it depends on a view that is rebuilt";
     }
     return;
   }
-  auto node = managed_.find(saved.name);
+  // A managed view outside what was loaded (register() loads a neighbourhood) that reads
+  // a rebuilt one through something the registry does not record is loaded now.
+  auto node = managed_.find_or_load(saved.name);
+  step_of_[saved.display_name] = steps_.size();
   bool materialized = node.has_value() ? managed_.views()[*node].materialized : saved.materialized();
   steps_.push_back({{saved.display_name, node.has_value(), materialized, Action::kRebuilt,
                      node.has_value() ? "it depends on a view that is rebuilt"

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +50,7 @@ class Rebuild {
   ManagedViews& managed_;
   bool side_by_side_;
   std::vector<Step> steps_;
+  std::unordered_map<std::string, std::size_t> step_of_;  // by display name, until ordered
   std::map<std::string, SavedRelation> saved_;  // by display name
   DependencyGraph graph_;                        // of the ordered steps
 };

@@ -22,6 +22,18 @@ struct Registration {
   std::string search_path;  // the caller's setting
 };
 
+struct ManagedView;
+struct QualifiedName;
+
+// The checks register() makes, shared with declare(): argument combinations (22023); the
+// privileges plain SQL would ask for (own the view if it exists, else CREATE on the
+// schema); being a member of the role that manages an existing registration.
+void check_registration_arguments(const Registration& registration);
+void require_create_rights(const QualifiedName& name);
+void require_registry_owner(const ManagedView& view, const char* verb);
+// The text without leading and trailing white space.
+std::string trim_space(const std::string& text);
+
 // Returns what it did: created, replaced, rebuilt, unchanged or registered.
 std::string register_view(Registration registration);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_set>
 
 #include "core/acl_text.hpp"
 #include "core/error.hpp"
@@ -134,14 +135,13 @@ DependentViews dependent_view_closure(const std::vector<Oid>& roots) {
       "  WHERE r.ev_class <> d.refobjid"
       ") SELECT dependent, dependency FROM dep ORDER BY 1, 2",
       {{oid_array(roots), OIDARRAYOID}});
+  // Sets, not searches: a rebuild can have thousands of dependents.
+  std::unordered_set<Oid> seen(roots.begin(), roots.end());
   for (const Row& row : result.rows) {
     Oid dependent = to_oid(row[0]);
     Oid dependency = to_oid(row[1]);
     out.edges.emplace_back(dependent, dependency);
-    bool is_root = std::find(roots.begin(), roots.end(), dependent) != roots.end();
-    if (!is_root && std::find(out.views.begin(), out.views.end(), dependent) == out.views.end()) {
-      out.views.push_back(dependent);
-    }
+    if (seen.insert(dependent).second) out.views.push_back(dependent);
   }
   return out;
 }

@@ -107,6 +107,27 @@ TEST(DependencyGraph, EdgesAreSortedAndDeduplicated) {
   EXPECT_TRUE(g.dependents(a).empty());
 }
 
+TEST(DependencyGraph, SetDependenciesReplacesEdgesBothWays) {
+  DependencyGraph g;
+  NodeId a = g.add_node("a"), b = g.add_node("b"), c = g.add_node("c"), d = g.add_node("d");
+  g.add_edge(a, b);
+  g.add_edge(a, c);
+  g.add_edge(d, c);
+  g.set_dependencies(a, {d, c, d});
+  EXPECT_EQ(g.dependencies(a), (std::vector<NodeId>{c, d}));
+  EXPECT_TRUE(g.dependents(b).empty());
+  EXPECT_EQ(g.dependents(c), (std::vector<NodeId>{a, d}));
+  EXPECT_EQ(g.dependents(d), (std::vector<NodeId>{a}));
+  g.set_dependencies(a, {});
+  EXPECT_TRUE(g.dependencies(a).empty());
+  EXPECT_EQ(g.dependents(c), (std::vector<NodeId>{d}));
+  EXPECT_THROW(g.set_dependencies(a, {NodeId{9}}), Error);
+  // A cycle made through set_dependencies is found like any other.
+  g.set_dependencies(c, {d});
+  g.set_dependencies(d, {c});
+  EXPECT_FALSE(g.find_cycle().empty());
+}
+
 TEST(DependencyGraph, EdgeToUnknownNodeThrows) {
   DependencyGraph g;
   const NodeId a = g.add_node("a");
