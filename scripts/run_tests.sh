@@ -105,7 +105,10 @@ run_in_chroot() {
       "(scripts/pg_chroot.sh), which needs root" >&2
     return 2
   fi
+  local started=$SECONDS
   scripts/pg_chroot.sh copy "$n" || return 2
+  echo "the PostgreSQL $n chroot is ready, with this checkout in it:" \
+    "$(duration $((SECONDS - started)))"
   chroot_dir=$(scripts/pg_chroot.sh path "$n")
   copy=$chroot_dir/work/pg_viewmgr
   scripts/pg_chroot.sh run "$n" /usr/bin/env VIEWMGR_SKIP_DEPS=1 \
