@@ -10,6 +10,12 @@
 #                                          (sources afresh, build products kept)
 #   scripts/pg_chroot.sh path N            print its directory
 #   scripts/pg_chroot.sh remove N          delete it
+#   scripts/pg_chroot.sh enter DIR CMD…    run CMD in any chroot directory, mounted the same
+#   scripts/pg_chroot.sh suite N           print the Debian suite that ships PostgreSQL N
+#   scripts/pg_chroot.sh mirror            print the Debian mirror the chroots come from
+#
+# N is 17 (trixie) or 18 (forky); 15 (bookworm) works too, though Debian 12 hosts test it
+# without a chroot.
 #
 # A chroot is reused while its stamp file (suite, mirror and package list) matches what this
 # script would build; otherwise it is built again. The checkout is copied in, not mounted:
@@ -23,17 +29,18 @@ set -euo pipefail
 BASE=${VIEWMGR_CHROOT_BASE:-/var/tmp/pg_viewmgr-chroots}
 
 usage() {
-  echo "usage: $0 create N | run N CMD [ARG...] | copy N | path N | remove N   (N: 17 or 18)" >&2
+  echo "usage: $0 create N | run N CMD [ARG...] | copy N | path N | remove N | enter DIR CMD [ARG...] | suite N | mirror   (N: 15, 17 or 18)" >&2
   exit 2
 }
 
 # suite_for N: the Debian suite that ships PostgreSQL N as its default version.
 suite_for() {
   case "$1" in
+    15) echo bookworm ;;
     17) echo trixie ;;
     18) echo forky ;;
     *)
-      echo "no chroot for PostgreSQL $1: 15 is the host's (Debian 12), 17 is trixie's, 18 is forky's" >&2
+      echo "no chroot for PostgreSQL $1: 15 is Debian 12's (bookworm), 17 is trixie's, 18 is forky's" >&2
       exit 2
       ;;
   esac
@@ -183,6 +190,21 @@ case "${1:-}" in
     need_root
     rm -rf "${BASE:?}/$2"
     ;;
+  enter)
+    [ $# -ge 3 ] || usage
+    need_root
+    [ -d "$2/usr" ] || {
+      echo "$0: $2 is not a chroot" >&2
+      exit 2
+    }
+    shift
+    exec unshare --mount --propagation private "$0" __inside "$@"
+    ;;
+  suite)
+    [ $# = 2 ] || usage
+    suite_for "$2"
+    ;;
+  mirror) mirror ;;
   __inside)
     shift
     inside "$@"
