@@ -31,6 +31,9 @@
 #   PG_CONFIG                 pg_config of the PostgreSQL to build and test against; set
 #                             without --pg, only that one PostgreSQL is tested, here
 #   VIEWMGR_CHROOT_BASE       where the chroots live (see scripts/pg_chroot.sh)
+#   VIEWMGR_TEST_PACKAGES=1   without --pg: also build each version's Debian package and
+#                             check it in a fresh chroot (scripts/build_deb.sh --check),
+#                             one more test per version (as root)
 #
 # Safe to rerun: every run builds incrementally, starts from a new cluster and new
 # databases, and leaves nothing running. Logs: build/test-logs/ (a chroot run's logs are
@@ -135,7 +138,6 @@ if [ -z "$PG_VERSION_ARG" ] && [ -z "${PG_CONFIG:-}" ]; then
     log=$LOG_DIR/run-pg$n.log
     "$0" --pg "$n" 2>&1 | tee "$log"
     status=${PIPESTATUS[0]}
-    elapsed=$((SECONDS - started))
     last=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
     if [ -n "$last" ]; then
       passed=${last%% passed*}
@@ -147,13 +149,29 @@ if [ -z "$PG_VERSION_ARG" ] && [ -z "${PG_CONFIG:-}" ]; then
     fi
     # A run that failed without counting a failure (it could not even start) counts as one.
     if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+    package_note=""
+    if [ "${VIEWMGR_TEST_PACKAGES:-0}" = 1 ]; then
+      # The Debian package, built and then installed into a fresh chroot where the demo runs
+      # against it: one test.
+      plog=$LOG_DIR/package-pg$n.log
+      pstarted=$SECONDS
+      if scripts/build_deb.sh --pg "$n" --check >"$plog" 2>&1; then
+        passed=$((passed + 1))
+        package_note=", package ok"
+      else
+        failed=$((failed + 1))
+        package_note=", package FAILED"
+        tail -n 40 "$plog"
+      fi
+      echo "package postgresql-$n-viewmgr:${package_note#, package} ($(duration $((SECONDS - pstarted)))), log: $plog"
+    fi
     ALL_PASSED=$((ALL_PASSED + passed))
     ALL_FAILED=$((ALL_FAILED + failed))
     verdict=ok
     [ "$failed" = 0 ] || verdict=FAILED
-    VERSION_LINES+=("$(printf 'PostgreSQL %-3s %-7s %5d passed, %d failed  (%s)' "$n" "$verdict" \
-      "$passed" "$failed" "$(duration "$elapsed")")")
-    echo "PostgreSQL $n took $(duration "$elapsed")"
+    VERSION_LINES+=("$(printf 'PostgreSQL %-3s %-7s %5d passed, %d failed  (%s%s)' "$n" "$verdict" \
+      "$passed" "$failed" "$(duration $((SECONDS - started)))" "$package_note")")
+    echo "PostgreSQL $n took $(duration $((SECONDS - started)))"
   done
   printf '\n=== all versions ===\n'
   for line in "${VERSION_LINES[@]}"; do echo "$line"; done
