@@ -151,7 +151,7 @@ else
     /work/pg_viewmgr/scripts/build_deb.sh --pg $N"
   rm -rf "$OUT"
   mkdir -p "$OUT"
-  cp "$(scripts/pg_chroot.sh path "$N")/work/pg_viewmgr/build/debs/pg$N/"*.deb "$OUT/"
+  cp "$(scripts/pg_chroot.sh workdir "$N")/build/debs/pg$N/"*.deb "$OUT/"
   echo "built: $(cd "$OUT" && ls ./*.deb)"
 fi
 

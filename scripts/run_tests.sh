@@ -102,7 +102,7 @@ runs_here() {
 # the checkout (the sources are copied afresh; build products stay, so builds there are
 # incremental). Its logs are copied back to build/test-logs/pgN/.
 run_in_chroot() {
-  local n=$1 chroot_dir copy status
+  local n=$1 copy status
   if ! is_root; then
     echo "PostgreSQL $n is not installed here: testing it needs its Debian chroot" \
       "(scripts/pg_chroot.sh), which needs root" >&2
@@ -112,8 +112,7 @@ run_in_chroot() {
   scripts/pg_chroot.sh copy "$n" || return 2
   echo "the PostgreSQL $n chroot is ready, with this checkout in it:" \
     "$(duration $((SECONDS - started)))"
-  chroot_dir=$(scripts/pg_chroot.sh path "$n")
-  copy=$chroot_dir/work/pg_viewmgr
+  copy=$(scripts/pg_chroot.sh workdir "$n")
   scripts/pg_chroot.sh run "$n" /usr/bin/env VIEWMGR_SKIP_DEPS=1 \
     VIEWMGR_TEST_VERBOSE="$VERBOSE" ${VIEWMGR_TEST_PORT:+VIEWMGR_TEST_PORT="$VIEWMGR_TEST_PORT"} \
     ${VIEWMGR_TEST_CLUSTER_DIR:+VIEWMGR_TEST_CLUSTER_DIR="$VIEWMGR_TEST_CLUSTER_DIR"} \
