@@ -31,6 +31,9 @@
 #   PG_CONFIG                 pg_config of the PostgreSQL to build and test against; set
 #                             without --pg, only that one PostgreSQL is tested, here
 #   VIEWMGR_CHROOT_BASE       where the chroots live (see scripts/pg_chroot.sh)
+#   VIEWMGR_PG_CHROOT=1       test every version in its chroot, 15 too (Debian 12 bookworm):
+#                             then nothing is installed on this machine, and other checkouts
+#                             testing here at the same time cannot install over this one
 #   VIEWMGR_TEST_PACKAGES=1   without --pg: also build each version's Debian package and
 #                             check it in a fresh chroot (scripts/build_deb.sh --check),
 #                             one more test per version (as root)
@@ -93,6 +96,7 @@ local_pg_config() {
 # runs_here N: PostgreSQL N is (or, through install_deps.sh, can be) installed on this
 # machine: its headers are here, or this machine's apt offers them.
 runs_here() {
+  [ "${VIEWMGR_PG_CHROOT:-0}" = 1 ] && return 1
   local_pg_config "$1" >/dev/null && return 0
   [ "${VIEWMGR_SKIP_DEPS:-0}" != 1 ] &&
     apt-cache show "postgresql-server-dev-$1" >/dev/null 2>&1
