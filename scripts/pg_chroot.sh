@@ -8,12 +8,24 @@
 #                                          mounted (unmounted again when CMD ends)
 #   scripts/pg_chroot.sh copy N            copy this checkout into it, to /work/pg_viewmgr
 #                                          (sources afresh, build products kept)
-#   scripts/pg_chroot.sh path N            print its directory
-#   scripts/pg_chroot.sh remove N          delete it
+#   scripts/pg_chroot.sh workdir N         print where /work/pg_viewmgr is, seen from here
+#   scripts/pg_chroot.sh path N            print the directory of the (shared) base chroot
+#   scripts/pg_chroot.sh remove N          delete it, and every checkout's layer over it
+#   scripts/pg_chroot.sh enter DIR CMD…    run CMD in any chroot directory, mounted the same
+#   scripts/pg_chroot.sh suite N           print the Debian suite that ships PostgreSQL N
+#   scripts/pg_chroot.sh mirror            print the Debian mirror the chroots come from
+#
+# N is 17 (trixie) or 18 (forky); 15 (bookworm) works too, though Debian 12 hosts test it
+# without a chroot.
 #
 # A chroot is reused while its stamp file (suite, mirror and package list) matches what this
-# script would build; otherwise it is built again. The checkout is copied in, not mounted:
-# each version keeps its own build products (PGXS builds in the source tree).
+# script would build; otherwise it is built again. The base chroot is never written to after
+# it is built: each checkout gets a writable layer of its own over it (overlayfs; under
+# $VIEWMGR_CHROOT_BASE/layers/), which holds its copy of the sources, its build products and
+# its `make install`. So two checkouts (two worktrees, two people) can test against the same
+# PostgreSQL version at the same time without installing over each other. The checkout is
+# copied in, not mounted: each version keeps its own build products (PGXS builds in the
+# source tree).
 #
 # Environment:
 #   VIEWMGR_CHROOT_BASE  where the chroots live (default /var/tmp/pg_viewmgr-chroots)
@@ -21,19 +33,21 @@
 set -euo pipefail
 
 BASE=${VIEWMGR_CHROOT_BASE:-/var/tmp/pg_viewmgr-chroots}
+LAYERS=$BASE/layers
 
 usage() {
-  echo "usage: $0 create N | run N CMD [ARG...] | copy N | path N | remove N   (N: 17 or 18)" >&2
+  echo "usage: $0 create N | run N CMD [ARG...] | copy N | workdir N | path N | remove N | enter DIR CMD [ARG...] | suite N | mirror   (N: 15, 17 or 18)" >&2
   exit 2
 }
 
 # suite_for N: the Debian suite that ships PostgreSQL N as its default version.
 suite_for() {
   case "$1" in
+    15) echo bookworm ;;
     17) echo trixie ;;
     18) echo forky ;;
     *)
-      echo "no chroot for PostgreSQL $1: 15 is the host's (Debian 12), 17 is trixie's, 18 is forky's" >&2
+      echo "no chroot for PostgreSQL $1: 15 is Debian 12's (bookworm), 17 is trixie's, 18 is forky's" >&2
       exit 2
       ;;
   esac
@@ -72,7 +86,8 @@ need_root() {
 
 stamp_text() {
   local n=$1
-  printf 'suite=%s\nmirror=%s\npackages=%s\n' "$(suite_for "$n")" "$(mirror)" "$(packages_for "$n")"
+  printf 'suite=%s\nmirror=%s\npackages=%s\nlayout=overlay\n' "$(suite_for "$n")" "$(mirror)" \
+    "$(packages_for "$n")"
 }
 
 create() {
@@ -93,7 +108,8 @@ create() {
   if [ "$suite" = forky ]; then aptopts=(--aptopt='Acquire::Check-Valid-Until "false"'); fi
   echo "building the PostgreSQL $n chroot ($suite from $(mirror)) in $dir"
   mkdir -p "$BASE"
-  rm -rf "$dir" "$dir.new"
+  # Layers over an older base make no sense over a new one.
+  rm -rf "$dir" "$dir.new" "$LAYERS"/*-"$n"
   # Without a terminal mmdebstrap would read sources from standard input: give it none.
   mmdebstrap --variant=apt --include="$(packages_for "$n")" "${aptopts[@]}" \
     "$suite" "$dir.new" "$(mirror)" </dev/null
@@ -111,7 +127,9 @@ copy() {
   need_root
   create "$n"
   src=$(cd "$(dirname "$0")/.." && pwd)
-  dest=$BASE/$n/work/pg_viewmgr
+  # Written straight into the layer's upper directory (not mounted now): it shows in the
+  # chroot at /work/pg_viewmgr.
+  dest=$(layer_dir "$n")/upper/work/pg_viewmgr
   mkdir -p "$dest"
   # Build products of a copy from another checkout (a worktree of another branch) may be
   # newer than this checkout's sources and would be taken as up to date: start clean then.
@@ -133,20 +151,42 @@ copy() {
   fi
 }
 
+# layer_dir N: this checkout's writable layer over the chroot of N (named after the
+# checkout's directory and a hash of its path).
+layer_dir() {
+  local src id
+  src=$(cd "$(dirname "$0")/.." && pwd -P)
+  id=$(printf '%s' "$src" | sha1sum | cut -c1-12)
+  echo "$LAYERS/$(basename "$src")-$id-$1"
+}
+
 # run N CMD...: the mounts live in a private mount namespace of their own, so even a killed
 # run leaves nothing mounted on the host; the trap unmounts them in the normal case too.
 run() {
-  local n=$1
+  local n=$1 layer
   shift
   [ $# -gt 0 ] || usage
   create "$n"
-  exec unshare --mount --propagation private "$0" __inside "$BASE/$n" "$@"
+  layer=$(layer_dir "$n")
+  mkdir -p "$layer/upper" "$layer/work" "$layer/merged"
+  exec unshare --mount --propagation private "$0" __layered "$BASE/$n" "$layer" "$@"
+}
+
+mounted=()
+
+# layered BASE LAYER CMD...: BASE with LAYER over it, mounted at LAYER/merged, then CMD there.
+layered() {
+  local base=$1 layer=$2
+  shift 2
+  mount -t overlay overlay \
+    -o "lowerdir=$base,upperdir=$layer/upper,workdir=$layer/work" "$layer/merged"
+  mounted+=("$layer/merged")
+  inside "$layer/merged" "$@"
 }
 
 inside() {
   local dir=$1
   shift
-  mounted=()
   unmount_all() {
     local i
     for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
@@ -179,6 +219,11 @@ case "${1:-}" in
     [ $# = 2 ] || usage
     copy "$2"
     ;;
+  workdir)
+    [ $# = 2 ] || usage
+    suite_for "$2" >/dev/null
+    echo "$(layer_dir "$2")/upper/work/pg_viewmgr"
+    ;;
   path)
     [ $# = 2 ] || usage
     suite_for "$2" >/dev/null
@@ -188,11 +233,30 @@ case "${1:-}" in
     [ $# = 2 ] || usage
     suite_for "$2" >/dev/null
     need_root
-    rm -rf "${BASE:?}/$2"
+    rm -rf "${BASE:?}/$2" "$LAYERS"/*-"$2"
     ;;
+  enter)
+    [ $# -ge 3 ] || usage
+    need_root
+    [ -d "$2/usr" ] || {
+      echo "$0: $2 is not a chroot" >&2
+      exit 2
+    }
+    shift
+    exec unshare --mount --propagation private "$0" __inside "$@"
+    ;;
+  suite)
+    [ $# = 2 ] || usage
+    suite_for "$2"
+    ;;
+  mirror) mirror ;;
   __inside)
     shift
     inside "$@"
+    ;;
+  __layered)
+    shift
+    layered "$@"
     ;;
   *) usage ;;
 esac

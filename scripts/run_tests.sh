@@ -31,6 +31,12 @@
 #   PG_CONFIG                 pg_config of the PostgreSQL to build and test against; set
 #                             without --pg, only that one PostgreSQL is tested, here
 #   VIEWMGR_CHROOT_BASE       where the chroots live (see scripts/pg_chroot.sh)
+#   VIEWMGR_PG_CHROOT=1       test every version in its chroot, 15 too (Debian 12 bookworm):
+#                             then nothing is installed on this machine, and other checkouts
+#                             testing here at the same time cannot install over this one
+#   VIEWMGR_TEST_PACKAGES=1   without --pg: also build each version's Debian package and
+#                             check it in a fresh chroot (scripts/build_deb.sh --check),
+#                             one more test per version (as root)
 #
 # Safe to rerun: every run builds incrementally, starts from a new cluster and new
 # databases, and leaves nothing running. Logs: build/test-logs/ (a chroot run's logs are
@@ -90,6 +96,7 @@ local_pg_config() {
 # runs_here N: PostgreSQL N is (or, through install_deps.sh, can be) installed on this
 # machine: its headers are here, or this machine's apt offers them.
 runs_here() {
+  [ "${VIEWMGR_PG_CHROOT:-0}" = 1 ] && return 1
   local_pg_config "$1" >/dev/null && return 0
   [ "${VIEWMGR_SKIP_DEPS:-0}" != 1 ] &&
     apt-cache show "postgresql-server-dev-$1" >/dev/null 2>&1
@@ -99,15 +106,17 @@ runs_here() {
 # the checkout (the sources are copied afresh; build products stay, so builds there are
 # incremental). Its logs are copied back to build/test-logs/pgN/.
 run_in_chroot() {
-  local n=$1 chroot_dir copy status
+  local n=$1 copy status
   if ! is_root; then
     echo "PostgreSQL $n is not installed here: testing it needs its Debian chroot" \
       "(scripts/pg_chroot.sh), which needs root" >&2
     return 2
   fi
+  local started=$SECONDS
   scripts/pg_chroot.sh copy "$n" || return 2
-  chroot_dir=$(scripts/pg_chroot.sh path "$n")
-  copy=$chroot_dir/work/pg_viewmgr
+  echo "the PostgreSQL $n chroot is ready, with this checkout in it:" \
+    "$(duration $((SECONDS - started)))"
+  copy=$(scripts/pg_chroot.sh workdir "$n")
   scripts/pg_chroot.sh run "$n" /usr/bin/env VIEWMGR_SKIP_DEPS=1 \
     VIEWMGR_TEST_VERBOSE="$VERBOSE" ${VIEWMGR_TEST_PORT:+VIEWMGR_TEST_PORT="$VIEWMGR_TEST_PORT"} \
     ${VIEWMGR_TEST_CLUSTER_DIR:+VIEWMGR_TEST_CLUSTER_DIR="$VIEWMGR_TEST_CLUSTER_DIR"} \
@@ -132,7 +141,6 @@ if [ -z "$PG_VERSION_ARG" ] && [ -z "${PG_CONFIG:-}" ]; then
     log=$LOG_DIR/run-pg$n.log
     "$0" --pg "$n" 2>&1 | tee "$log"
     status=${PIPESTATUS[0]}
-    elapsed=$((SECONDS - started))
     last=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
     if [ -n "$last" ]; then
       passed=${last%% passed*}
@@ -144,13 +152,29 @@ if [ -z "$PG_VERSION_ARG" ] && [ -z "${PG_CONFIG:-}" ]; then
     fi
     # A run that failed without counting a failure (it could not even start) counts as one.
     if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+    package_note=""
+    if [ "${VIEWMGR_TEST_PACKAGES:-0}" = 1 ]; then
+      # The Debian package, built and then installed into a fresh chroot where the demo runs
+      # against it: one test.
+      plog=$LOG_DIR/package-pg$n.log
+      pstarted=$SECONDS
+      if scripts/build_deb.sh --pg "$n" --check >"$plog" 2>&1; then
+        passed=$((passed + 1))
+        package_note=", package ok"
+      else
+        failed=$((failed + 1))
+        package_note=", package FAILED"
+        tail -n 40 "$plog"
+      fi
+      echo "package postgresql-$n-viewmgr:${package_note#, package} ($(duration $((SECONDS - pstarted)))), log: $plog"
+    fi
     ALL_PASSED=$((ALL_PASSED + passed))
     ALL_FAILED=$((ALL_FAILED + failed))
     verdict=ok
     [ "$failed" = 0 ] || verdict=FAILED
-    VERSION_LINES+=("$(printf 'PostgreSQL %-3s %-7s %5d passed, %d failed  (%s)' "$n" "$verdict" \
-      "$passed" "$failed" "$(duration "$elapsed")")")
-    echo "PostgreSQL $n took $(duration "$elapsed")"
+    VERSION_LINES+=("$(printf 'PostgreSQL %-3s %-7s %5d passed, %d failed  (%s%s)' "$n" "$verdict" \
+      "$passed" "$failed" "$(duration $((SECONDS - started)))" "$package_note")")
+    echo "PostgreSQL $n took $(duration $((SECONDS - started)))"
   done
   printf '\n=== all versions ===\n'
   for line in "${VERSION_LINES[@]}"; do echo "$line"; done
