@@ -2,10 +2,13 @@
 
 #include "core/build_spec.hpp"
 #include "core/error.hpp"
+#include "pg/boundary.hpp"
 #include "sync/definition.hpp"
 
 extern "C" {
 #include "catalog/pg_class.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 }
 
 namespace viewmgr::pg {
@@ -51,6 +54,30 @@ bool needs_view_ddl(ManagedView& view, const std::optional<LiveRelation>& live) 
 }
 
 namespace {
+
+void require_may_take_over(const ManagedView& view, const LiveRelation& live) {
+  const char* registrant = view.owner.c_str();
+  Oid live_owner = live.owner;
+  struct Check {
+    bool allowed;
+    char* owner_name;
+  };
+  Check check = pg_call([&] {
+    Oid role = get_role_oid(registrant, true);
+    return Check{OidIsValid(role) && has_privs_of_role(role, live_owner),
+                 GetUserNameFromId(live_owner, true)};
+  });
+  if (check.allowed) return;
+  std::string owner = check.owner_name != nullptr ? check.owner_name : std::to_string(live_owner);
+  throw Error(sqlstate::kInsufficientPrivilege,
+              "cannot take " + view.display_name + " under management: it is owned by role \"" +
+                  owner + "\", but role \"" + view.owner + "\" registered it",
+              "The " + view.kind() + " was created by \"" + owner +
+                  "\" after the registration; building it would run \"" + view.owner +
+                  "\"'s definition with \"" + owner + "\"'s rights.",
+              "Drop or rename \"" + owner + "\"'s " + view.kind() + ", or unregister " +
+                  view.display_name + ".");
+}
 
 // Replace or rebuild, for a change that needs CREATE [OR REPLACE] of a live view.
 ViewNeed replace_or_rebuild(ManagedView& view, const LiveRelation& live, std::string reason) {
@@ -98,6 +125,10 @@ ViewNeed assess(ManagedView& view) {
   if (!drift.empty()) return replace_or_rebuild(view, *live, drift);
 
   if (!view.is_built()) {
+    // A view of that name appeared after the registration. It is built as its owner (who
+    // keeps it), which is only right when the registering role could act as that owner:
+    // otherwise the registered query would run with another role's rights.
+    require_may_take_over(view, *live);
     // Registered over an existing view: adopt it in place when it already matches.
     auto canonical = desired_canonical(view);
     if (!canonical.has_value()) return {Action::kRebuilt, "its sources are being rebuilt", true};

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/rebuild_steps.hpp"
 #include "pg/boundary.hpp"
+#include "pg/compat.hpp"
 #include "pg/scopes.hpp"
 #include "pg/spi.hpp"
 #include "core/sql_text.hpp"
@@ -15,7 +16,9 @@
 #include "sync/definition.hpp"
 
 extern "C" {
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "utils/acl.h"
 #include "miscadmin.h"
 }
 
@@ -45,6 +48,27 @@ std::string owner_of(const ManagedView& view, const SavedRelation* saved,
     return std::string(pg_call([&] { return GetUserNameFromId(owner, false); }));
   }
   return view.owner;
+}
+
+// Whether `role` has CREATE on `schema` (what building a relation there as it takes).
+bool role_may_create_in(const std::string& role, const std::string& schema) {
+  const char* r = role.c_str();
+  const char* s = schema.c_str();
+  return pg_call([&] {
+    Oid role_oid = get_role_oid(r, true);
+    Oid nsp = get_namespace_oid(s, true);
+    return OidIsValid(role_oid) && OidIsValid(nsp) &&
+           compat::schema_acl(nsp, role_oid, ACL_CREATE) == ACLCHECK_OK;
+  });
+}
+
+// The caller may act as `role` (as ScopedOwner requires), else 42501 naming `what`.
+void require_privs_of(const std::string& role, const std::string& what) {
+  if (!current_user_has_privs_of(role)) {
+    throw Error(sqlstate::kInsufficientPrivilege,
+                "permission denied to rebuild " + what + " as role \"" + role + "\"",
+                "Only a member of the owning role can rebuild it.");
+  }
 }
 
 // The relations a view's definition reads (as its build resolved them), as oids.
@@ -305,9 +329,25 @@ void Builder::swap_in(NodeId node, const Prebuilt& pre, const SavedRelation* sav
 
 void Builder::recreate_unmanaged(const SavedRelation& saved) {
   std::string started = clock_now();
-  {
+  if (role_may_create_in(saved.owner, saved.name.schema)) {
     ScopedOwner as_owner(saved.owner, saved.display_name);
     spi_execute(recreate_sql(saved));
+    restore_properties(saved, RestoreOptions{});
+  } else {
+    // Its owner may not create in the schema (ownership was handed over, or CREATE revoked
+    // since): created by the caller, who must be able to act as that owner, without data,
+    // and handed over as ALTER ... OWNER TO does by hand; the data is then filled by a
+    // REFRESH, which runs the query as the owner.
+    require_privs_of(saved.owner, saved.display_name);
+    SavedRelation empty = saved;
+    empty.populated = false;
+    spi_execute(recreate_sql(empty));
+    spi_execute(std::string("ALTER ") + (saved.materialized() ? "MATERIALIZED VIEW " : "VIEW ") +
+                saved.display_name + " OWNER TO " + quote_ident(saved.owner));
+    ScopedOwner as_owner(saved.owner, saved.display_name);
+    if (saved.materialized() && saved.populated) {
+      spi_execute("REFRESH MATERIALIZED VIEW " + saved.display_name);
+    }
     restore_properties(saved, RestoreOptions{});
   }
   history_.add(saved.display_name, "rebuild", started, "succeeded", std::string("unmanaged dependent"));

@@ -1,11 +1,13 @@
--- Ownership and privileges (issue 10, findings 2, 3, 4 and 9): history and last_error are
--- visible per owner, purge_history() removes only what the caller may see, refresh_all()
--- leaves views it may not refresh alone, and sync() refills a materialized view registered
--- WITH DATA that was emptied by hand.
+-- Ownership and privileges (issue 10, findings 1, 2, 3, 4, 5 and 9): history and last_error
+-- are visible per owner, purge_history() removes only what the caller may see,
+-- refresh_all() leaves views it may not refresh alone, sync() refills a materialized view
+-- registered WITH DATA that was emptied by hand, a name taken by another role's view before
+-- the build is refused naming both roles, and a hand-made view whose owner lacks CREATE on
+-- its schema is rebuilt like any other when the caller could do it by hand.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_viewmgr;
-SELECT plan(16);
+SELECT plan(21);
 
 SET LOCAL client_min_messages = warning;
 CREATE ROLE own_alice NOLOGIN;
@@ -80,6 +82,40 @@ REFRESH MATERIALIZED VIEW own.ratio WITH NO DATA;
 SELECT is((SELECT string_agg(action || ': ' || reason, ',') FROM viewmgr.sync() WHERE action <> 'unchanged'),
           'replaced: unpopulated; refilled', 'sync() refills an unpopulated view registered WITH DATA');
 RESET ROLE;
+
+-- Owner squatting: alice registers a view without building it; bob creates one of that
+-- name first. Building alice's definition as bob would run her query with his rights.
+GRANT CREATE ON SCHEMA own TO own_bob;
+SET LOCAL ROLE own_alice;
+SELECT viewmgr.register('own.daily', 'SELECT count(*) AS n FROM own.t', materialized => true, apply => false);
+RESET ROLE;
+SET LOCAL ROLE own_bob;
+CREATE MATERIALIZED VIEW own.daily AS SELECT 42 AS n;
+RESET ROLE;
+CREATE TEMP TABLE before_squat AS
+  SELECT (SELECT string_agg(m::text, ',') FROM viewmgr.managed_view m) AS registry,
+         (SELECT xmin::text || relowner::regrole::text FROM pg_class WHERE oid = 'own.daily'::regclass) AS rel;
+SELECT throws_ok($$SELECT * FROM viewmgr.sync()$$, '42501',
+                 'cannot take own.daily under management: it is owned by role "own_bob", but role "own_alice" registered it',
+                 'sync() refuses to build a view as a role that took its name, naming both roles');
+SELECT is((SELECT string_agg(m::text, ',') FROM viewmgr.managed_view m), (SELECT registry FROM before_squat),
+          '... the registry is unchanged');
+SELECT is((SELECT xmin::text || relowner::regrole::text FROM pg_class WHERE oid = 'own.daily'::regclass),
+          (SELECT rel FROM before_squat), '... and bob''s view untouched');
+DROP MATERIALIZED VIEW own.daily;
+SELECT viewmgr.unregister('own.daily');
+
+-- A hand-made view handed to a role without CREATE on its schema (carol) does not block a
+-- rebuild of what it reads: it is rebuilt, still owned by carol.
+CREATE ROLE own_carol NOLOGIN;
+GRANT USAGE ON SCHEMA own TO own_carol;
+SELECT viewmgr.register('own.base', 'SELECT id, d FROM own.t');
+CREATE VIEW own.hand AS SELECT id FROM own.base;
+ALTER VIEW own.hand OWNER TO own_carol;
+SELECT is(viewmgr.register('own.base', 'SELECT id, d::bigint AS d FROM own.t'), 'rebuilt',
+          'a rebuild of the managed view succeeds although carol may not create in the schema');
+SELECT is((SELECT relowner::regrole::text FROM pg_class WHERE oid = 'own.hand'::regclass), 'own_carol',
+          '... and the hand-made view is back, still owned by carol');
 
 SELECT * FROM finish();
 ROLLBACK;
