@@ -1,10 +1,13 @@
 #include "refresh/matview_set.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
+#include <set>
 
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
+#include "pg/scopes.hpp"
 #include "pg/spi.hpp"
 #include "refresh/change_tracking.hpp"
 #include "registry/own_tables.hpp"
@@ -29,7 +32,9 @@ namespace {
 // What each of `roots` reads, at any depth: through plain views (whose rules name them) and
 // down to the partitions and inheritance children of the tables read. Materialized views
 // are leaves: their contents change only when they are refreshed. Rows: root, relation,
-// relkind, schema, name, the firing mode of its tracking trigger (NULL: none).
+// relkind, schema, name, the firing mode of its tracking trigger (NULL: none); and one row
+// per table function read (relation 0, relkind 'F', the function as name). One recursion
+// for both: the walk over the rules is most of the cost.
 constexpr const char* kSourceClosure =
     "WITH RECURSIVE src(root, rel) AS ("
     "  SELECT m.root, d.refobjid FROM pg_catalog.unnest($1::pg_catalog.oid[]) AS m(root) "
@@ -49,34 +54,27 @@ constexpr const char* kSourceClosure =
     "    SELECT i.inhrelid FROM pg_catalog.pg_inherits i "
     "    WHERE c.relkind IN ('r', 'p', 'f') AND i.inhparent = c.oid"
     "  ) x"
+    "), rels AS (SELECT DISTINCT root, rel FROM src), "
+    // Table functions (set-returning, not built in, not immutable) called by the roots and
+    // the plain views between: what such a function reads is not known.
+    "fns AS ("
+    "  SELECT DISTINCT r.root, p.oid::pg_catalog.regprocedure::text AS fn FROM ("
+    "    SELECT m.root, m.root AS rel FROM pg_catalog.unnest($1::pg_catalog.oid[]) AS m(root) "
+    "    UNION ALL SELECT rels.root, rels.rel FROM rels "
+    "    JOIN pg_catalog.pg_class c ON c.oid = rels.rel AND c.relkind = 'v') r "
+    "  JOIN pg_catalog.pg_rewrite w ON w.ev_class = r.rel "
+    "  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+    "   AND d.objid = w.oid AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
+    "  JOIN pg_catalog.pg_proc p ON p.oid = d.refobjid "
+    "  WHERE p.oid >= 16384 AND p.provolatile <> 'i' AND p.proretset"
     ") "
     "SELECT u.root, u.rel, c.relkind, n.nspname, c.relname, "
     "  (SELECT g.tgenabled FROM pg_catalog.pg_trigger g WHERE g.tgrelid = u.rel AND g.tgname = $2) "
-    "FROM (SELECT DISTINCT root, rel FROM src) u "
+    "FROM rels u "
     "JOIN pg_catalog.pg_class c ON c.oid = u.rel AND c.relkind IN ('r', 'p', 'f', 'm', 'v') "
-    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ORDER BY 1, 2";
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "UNION ALL SELECT root, 0, 'F', NULL, fn, NULL FROM fns ORDER BY 1, 2";
 
-// Table functions (set-returning, not built in, not immutable) that `roots` and the plain
-// views they read, at any depth, call: what such a function reads is not known, so a view
-// reading through one is always stale. Scalar functions are taken not to read tables.
-// Rows: root, the function as regprocedure text.
-constexpr const char* kFunctionsRead =
-    "WITH RECURSIVE rules(root, rel) AS ("
-    "  SELECT m.root, m.root FROM pg_catalog.unnest($1::pg_catalog.oid[]) AS m(root) "
-    "  UNION "
-    "  SELECT rules.root, d.refobjid FROM rules "
-    "  JOIN pg_catalog.pg_rewrite r ON r.ev_class = rules.rel "
-    "  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
-    "   AND d.objid = r.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
-    "   AND d.refobjid <> rules.rel "
-    "  JOIN pg_catalog.pg_class c ON c.oid = d.refobjid AND c.relkind = 'v'"
-    ") "
-    "SELECT DISTINCT rules.root, p.oid::pg_catalog.regprocedure::text FROM rules "
-    "JOIN pg_catalog.pg_rewrite r ON r.ev_class = rules.rel "
-    "JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
-    " AND d.objid = r.oid AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
-    "JOIN pg_catalog.pg_proc p ON p.oid = d.refobjid "
-    "WHERE p.oid >= 16384 AND p.provolatile <> 'i' AND p.proretset ORDER BY 1, 2";
 
 bool trackable_kind(char relkind) {
   return relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE;
@@ -106,6 +104,10 @@ MatviewSet::MatviewSet(const ManagedViews& managed) {
   for (NodeId n = 0; n < targets_.size(); n++) node_of[targets_[n].relid] = n;
   for (const Source& source : source_closure(relids)) {
     NodeId node = node_of.at(source.root);
+    if (source.relkind == 'F') {
+      functions_[node].push_back(source.name);
+      continue;
+    }
     sources_[node].push_back(source.relid);
     if (!names_.count(source.relid)) {
       names_[source.relid] = source.name;
@@ -124,17 +126,19 @@ MatviewSet::MatviewSet(const ManagedViews& managed) {
       if (upstream != node_of.end()) graph_.add_edge(node, upstream->second);
     }
   }
-  QueryResult functions = spi_query(kFunctionsRead, {{oid_array(relids)}});
-  for (const Row& row : functions.rows) functions_[node_of.at(to_oid(row[0]))].push_back(*row[1]);
 }
 
 std::vector<MatviewSet::Source> MatviewSet::source_closure(const std::vector<Oid>& roots) {
   std::vector<Source> out;
   if (roots.empty()) return out;
+  // A recursive query's row estimates grow with every step: never worth JIT compiling,
+  // which would cost more than the query itself.
+  ScopedSetting no_jit("jit", "off");
   QueryResult rows = spi_query(kSourceClosure, {{oid_array(roots)}, {std::string(kTrackingTrigger)}});
   for (const Row& row : rows.rows) {
-    out.push_back({to_oid(row[0]), to_oid(row[1]), (*row[2])[0],
-                   QualifiedName{*row[3], *row[4]}.display(), row[5] ? (*row[5])[0] : '\0'});
+    char relkind = (*row[2])[0];
+    std::string name = relkind == 'F' ? *row[4] : QualifiedName{*row[3], *row[4]}.display();
+    out.push_back({to_oid(row[0]), to_oid(row[1]), relkind, name, row[5] ? (*row[5])[0] : '\0'});
   }
   return out;
 }
@@ -209,7 +213,8 @@ std::vector<MatviewSet::Staleness> MatviewSet::staleness() const {
   std::vector<Oid> relids;
   for (const auto& t : targets_) relids.push_back(t.relid);
 
-  // The change log is not readable by ordinary roles.
+  // The change log is not readable by ordinary roles. Plain index probes: no JIT.
+  ScopedSetting no_jit("jit", "off");
   bool log_intact = change_log_intact();
   QueryResult states = own_tables_query(
       "SELECT c.oid, s.snapshot::text, c.relispopulated, "
@@ -232,6 +237,28 @@ std::vector<MatviewSet::Staleness> MatviewSet::staleness() const {
   std::map<Oid, State> state_of;
   for (const Row& row : states.rows) {
     state_of[to_oid(row[0])] = {row[1], row[2] == Value("t"), row[3] == Value("t"), row[4], row[5]};
+  }
+
+  // First the sources with any log row a refresh may not have seen (one index probe per
+  // distinct source, from the oldest snapshot's xmin on); only views reading one of those
+  // are checked against their own snapshots. With nothing changed, that is all.
+  std::set<Oid> distinct_sources;
+  std::optional<std::uint64_t> oldest_xmin;
+  for (NodeId n = 0; n < targets_.size(); n++) {
+    const State& state = state_of[targets_[n].relid];
+    if (!state.snapshot.has_value()) continue;
+    std::uint64_t xmin = std::stoull(state.snapshot->substr(0, state.snapshot->find(':')));
+    if (!oldest_xmin.has_value() || xmin < *oldest_xmin) oldest_xmin = xmin;
+    distinct_sources.insert(sources_[n].begin(), sources_[n].end());
+  }
+  std::set<Oid> changed_sources;
+  if (oldest_xmin.has_value() && !distinct_sources.empty()) {
+    QueryResult rows = own_tables_query(
+        "SELECT r FROM pg_catalog.unnest($1::pg_catalog.oid[]) AS r WHERE EXISTS ("
+        "  SELECT 1 FROM viewmgr.source_change c WHERE c.relid = r AND c.xid >= $2::pg_catalog.xid8)",
+        {{oid_array(std::vector<Oid>(distinct_sources.begin(), distinct_sources.end()))},
+         {std::to_string(*oldest_xmin)}});
+    for (const Row& row : rows.rows) changed_sources.insert(to_oid(row[0]));
   }
 
   std::vector<Value> mv_items, rel_items, snap_items, xid_items, cid_items;
@@ -258,6 +285,7 @@ std::vector<MatviewSet::Staleness> MatviewSet::staleness() const {
       }
       if (s.stale) continue;
       for (Oid rel : sources_[n]) {
+        if (!changed_sources.count(rel)) continue;
         mv_items.push_back(std::to_string(n));
         rel_items.push_back(std::to_string(rel));
         snap_items.push_back(*snapshot);
