@@ -13,7 +13,8 @@
 #   VIEWMGR_ORACLE_STEPS=N   its number of steps (default below, about a minute here)
 #   VIEWMGR_ORACLE_KEEP_GOING=1  report every mismatch of a run, not only the first
 #   VIEWMGR_ORACLE_RUNS=N    N random runs, seeds SEED, SEED+1, ... (default 1)
-#   VIEWMGR_ORACLE_KINDS=dml,crash,...  only these step kinds (names in @STEP_KINDS)
+#   VIEWMGR_ORACLE_KINDS=dml,crash:5,...  only these step kinds (names in @STEP_KINDS),
+#                            optionally with another weight
 #   VIEWMGR_ORACLE_TABLES=t1,t2,...     DML only on these tables ('p_*': the partitions)
 #
 # Seeds that once found a defect are run every time, with the steps they need
@@ -30,7 +31,7 @@ use Time::HiRes qw(time usleep);
 use ViewmgrTap qw(quiet open_session run_sql close_session install_oracle_check oracle_check_sql
   wait_until);
 
-my $DEFAULT_STEPS = 600;
+my $DEFAULT_STEPS = 1500;
 my $STEPS = $ENV{VIEWMGR_ORACLE_STEPS} // $DEFAULT_STEPS;
 my $SEED = $ENV{VIEWMGR_ORACLE_SEED} // int(rand(2**31 - 1));
 # VIEWMGR_ORACLE_KEEP_GOING=1 (exploring): after a mismatch, refresh everything and go on,
@@ -42,7 +43,42 @@ die "VIEWMGR_ORACLE_SEED must be a number\n" unless $SEED =~ /^\d+$/;
 # Seeds that found a defect: [seed, steps to run, what it showed, profile (the step kinds
 # and tables the run was restricted to, as with VIEWMGR_ORACLE_KINDS/_TABLES)]. Each runs
 # every time, in a database of its own, before the random run.
+my %P = (
+  register  => { kinds => [qw(dml register refresh_all)], tables => [qw(t1 t2)] },
+  by_hand   => { kinds => [qw(dml by_hand refresh_all)], tables => [qw(t1 p)] },
+  replica   => { kinds => [qw(replica refresh_all)], tables => [qw(t1 t2 p)] },
+  disabled  => { kinds => [qw(disabled refresh_all)], tables => [qw(t1 t2 p)] },
+  partition => { kinds => [qw(partition refresh_all dml:3)], tables => [qw(p)] },
+  inherit   => { kinds => [qw(dml refresh_all)], tables => [qw(ic ic2)] },
+  no_inherit => { kinds => [qw(inherit refresh_all dml:2)], tables => [qw(ip)] },
+  function  => { kinds => [qw(dml refresh_all)], tables => [qw(tf)] },
+  unmanaged => { kinds => [qw(dml:2 refresh_um refresh_all)], tables => [qw(t2)] },
+  prepared_crash => { kinds => [qw(dml prepare:10 finish_prepared:6 refresh_all crash:3)],
+                      tables => [qw(t1 t2)] },
+);
+# Found on main 77a1ff4 (issue 8); the step given is where the first mismatch showed, the
+# steps run are a few more.
 my @REGRESSION_SEEDS = (
+  [12, 25, 'step 1: v_a re-registered with another filter, m_a and m_b stay fresh with the old rows',
+    $P{register}],
+  [10, 25, 'step 4: v_d re-registered to read ic; refresh_all() skips m_d and calls it fresh',
+    $P{register}],
+  [12, 25, 'step 1: CREATE OR REPLACE VIEW by hand on the unmanaged v_b in between, m_b stays fresh',
+    $P{by_hand}],
+  [11, 35, 'step 15: CREATE OR REPLACE VIEW by hand on the managed v_c, m_c stays fresh', $P{by_hand}],
+  [15, 25, 'step 1: INSERT with session_replication_role = replica is not counted', $P{replica}],
+  [12, 25, 'step 5: DELETE while the table\'s triggers are disabled is not counted', $P{disabled}],
+  [11, 25, 'step 2: DROP TABLE of a partition, m_p and m_c stay fresh with its rows', $P{partition}],
+  [15, 25, 'step 1: DETACH PARTITION, m_p and m_c stay fresh with its rows', $P{partition}],
+  [14, 25, 'step 1: INSERT into an inheritance child, m_i stays fresh', $P{inherit}],
+  [11, 25, 'step 2: ALTER TABLE ic2 NO INHERIT ip, m_i stays fresh with its rows', $P{no_inherit}],
+  [14, 25, 'step 1: a write to the table my_rows() reads, m_f (FROM my_rows()) stays fresh',
+    $P{function}],
+  [14, 25, 'step 4: the unmanaged um refreshed by hand, m_u stays fresh with its old rows',
+    $P{unmanaged}],
+  [3000, 40, 'step 27: a prepared transaction pending at a crash (change-log reset) commits after '
+      . 'refresh_all(); m_a and m_b stay fresh without its rows', $P{prepared_crash}],
+  [1, 25, 'step 1 (every step kind): COPY into the inheritance child ic, m_i stays fresh', undef],
 );
 
 my $node;
@@ -68,8 +104,10 @@ sub oracle_run {
   $profile //= {};
   my @kinds = @STEP_KINDS;
   if ($profile->{kinds}) {
-    my %want = map { ($_ => 1) } @{ $profile->{kinds} };
-    @kinds = grep { $want{ $_->[0] } } @STEP_KINDS;
+    # 'name' or 'name:weight'
+    my %want = map { my ($k, $w) = split /:/; ($k => $w) } @{ $profile->{kinds} };
+    @kinds = map { [ $_->[0], $_->[1], $want{ $_->[0] } // $_->[2] ] }
+      grep { exists $want{ $_->[0] } } @STEP_KINDS;
     die "unknown step kinds in @{ $profile->{kinds} }\n" unless @kinds == keys %want;
   }
   $run_no++;
@@ -82,6 +120,7 @@ sub oracle_run {
     parts => { map { ($_ => 'attached') } 0 .. 3 },
     ic2_inherits => 1, pending => [], gxid => 0, checks => 0,
     kinds => \@kinds, tables => $profile->{tables},
+    rerun_env => join('', map { $profile->{$_} ? 'VIEWMGR_ORACLE_' . uc($_) . '=' . join(',', @{ $profile->{$_} }) . ' ' : '' } qw(kinds tables)),
   );
   open_sessions();
   my @failures;
@@ -114,10 +153,10 @@ sub oracle_run {
 sub report_failure {
   my ($failure) = @_;
   my @last = @{ $S{log} };
-  my $n = $KEEP_GOING ? 6 : 15;
+  my $n = $ENV{VIEWMGR_ORACLE_SHOW} // ($KEEP_GOING ? 6 : 15);
   @last = @last[ -$n .. -1 ] if @last > $n;
   return "ORACLE FAILURE: seed $S{seed}, step $S{step} of $S{steps} ($S{label})\n"
-    . "  rerun: VIEWMGR_ORACLE_SEED=$S{seed} VIEWMGR_ORACLE_STEPS=$S{step} prove -v t/005_staleness_oracle.pl\n"
+    . "  rerun: $S{rerun_env}VIEWMGR_ORACLE_SEED=$S{seed} VIEWMGR_ORACLE_STEPS=$S{step} prove -v t/005_staleness_oracle.pl\n"
     . "  $failure\n  last steps:\n" . join('', map { "    $_\n" } @last);
 }
 
@@ -330,6 +369,10 @@ sub step_dml {
   return (exec_main($sql))[1];
 }
 
+# Whether the run writes in replica mode at all: the steps that can (TRUNCATE, prepared
+# transactions, the gated writer) do so only when the 'replica' kind is part of the run.
+sub replica_ok { return scalar grep { $_->[0] eq 'replica' } @{ $S{kinds} }; }
+
 sub step_replica {
   my ($sql) = random_dml();
   note_step("replica: $sql");
@@ -363,7 +406,7 @@ sub step_truncate {
   my ($t, $kind) = @{ pick(dml_targets()) };
   my $only = ($kind eq 'only' || chance(0.2)) ? 'ONLY ' : '';
   $only = '' if $t eq 'p';
-  my $sql = chance(0.2) ? "SET session_replication_role = replica; TRUNCATE $only$t; RESET session_replication_role;"
+  my $sql = (chance(0.2) && replica_ok()) ? "SET session_replication_role = replica; TRUNCATE $only$t; RESET session_replication_role;"
     : "TRUNCATE $only$t;";
   note_step($sql);
   return (exec_main($sql))[1];
@@ -375,7 +418,7 @@ sub step_prepare {
   my ($sql1) = random_dml(insert_only => 1);
   # Only inserts get prepared: an UPDATE or DELETE would lock rows that later steps write.
   my ($sql2) = random_dml(insert_only => 1);
-  my $replica = chance(0.25);
+  my $replica = chance(0.25) && replica_ok();
   my $script = "BEGIN;\n" . ($replica ? "SET LOCAL session_replication_role = replica;\n" : '')
     . "$sql1\nSAVEPOINT s;\n$sql2\n" . (chance(0.5) ? "ROLLBACK TO s;\n" : '')
     . "PREPARE TRANSACTION '$gid';";
@@ -560,7 +603,7 @@ sub step_gated_writer {
     'SELECT * FROM viewmgr.refresh_all(only_stale => false, parallel => 2);',
     "SELECT * FROM viewmgr.refresh('m_gate', concurrently => false);");
   my ($dml) = dml_sql('t2', 'plain');
-  my $replica = chance(0.3);
+  my $replica = chance(0.3) && replica_ok();
   $dml = "SET session_replication_role = replica; $dml RESET session_replication_role;" if $replica;
   note_step("gated: $refresh waits after its scan while another session commits: $dml");
   $runner->{stderr} = '';
