@@ -16,6 +16,8 @@
 #   VIEWMGR_ORACLE_KINDS=dml,crash:5,...  only these step kinds (names in @STEP_KINDS),
 #                            optionally with another weight
 #   VIEWMGR_ORACLE_TABLES=t1,t2,...     DML only on these tables ('p_*': the partitions)
+#   VIEWMGR_ORACLE_TIMEZONE=zone        TimeZone of the random run's sessions (default
+#                            Asia/Tokyo; '' for the server's)
 #
 # Seeds that once found a defect are run every time, with the steps they need
 # (@REGRESSION_SEEDS). A failure prints the seed, the step and the steps before it, and how
@@ -53,6 +55,8 @@ my %P = (
   no_inherit => { kinds => [qw(inherit refresh_all dml:2)], tables => [qw(ip)] },
   function  => { kinds => [qw(dml refresh_all)], tables => [qw(tf)] },
   unmanaged => { kinds => [qw(dml:2 refresh_um refresh_all)], tables => [qw(t2)] },
+  timezone  => { kinds => [qw(dml refresh_all refresh)], tables => [qw(t3)], timezone => 'Asia/Tokyo' },
+  new_source => { kinds => [qw(new_source:5 dml refresh_all)], tables => [qw(t1)] },
   prepared_crash => { kinds => [qw(dml prepare:10 finish_prepared:6 refresh_all crash:3)],
                       tables => [qw(t1 t2)] },
 );
@@ -78,7 +82,11 @@ my @REGRESSION_SEEDS = (
     $P{unmanaged}],
   [3000, 40, 'step 27: a prepared transaction pending at a crash (change-log reset) commits after '
       . 'refresh_all(); m_a and m_b stay fresh without its rows', $P{prepared_crash}],
-  [1, 25, 'step 1 (every step kind): COPY into the inheritance child ic, m_i stays fresh', undef],
+  [13, 25, 'step 7: refresh_all() called with TimeZone Asia/Tokyo refreshes m_tz in the server\'s '
+      . 'time zone', $P{timezone}],
+  [10, 25, 'step 1: a write committed while register() builds m_ns_1 over a table not tracked yet '
+      . 'is lost', $P{new_source}],
+  [1, 25, 'step 1 (every step kind): COPY into the inheritance child ic2, m_i stays fresh', undef],
 );
 
 my $node;
@@ -113,14 +121,15 @@ sub oracle_run {
   $run_no++;
   my $db = "oracle_$run_no";
   $node->safe_psql('postgres', "CREATE DATABASE $db");
-  setup_schema($db);
+  setup_schema($db, $profile->{timezone});
   srand($seed);
   %S = (
     db => $db, seed => $seed, steps => $steps, label => $label, log => [],
     parts => { map { ($_ => 'attached') } 0 .. 3 },
     ic2_inherits => 1, pending => [], gxid => 0, checks => 0,
-    kinds => \@kinds, tables => $profile->{tables},
-    rerun_env => join('', map { $profile->{$_} ? 'VIEWMGR_ORACLE_' . uc($_) . '=' . join(',', @{ $profile->{$_} }) . ' ' : '' } qw(kinds tables)),
+    kinds => \@kinds, tables => $profile->{tables}, timezone => $profile->{timezone},
+    rerun_env => join('', map { $profile->{$_} ? 'VIEWMGR_ORACLE_' . uc($_) . '=' . join(',', @{ $profile->{$_} }) . ' ' : '' } qw(kinds tables))
+      . 'VIEWMGR_ORACLE_TIMEZONE=' . ($profile->{timezone} // "''") . ' ',
   );
   open_sessions();
   my @failures;
@@ -164,7 +173,10 @@ sub open_sessions {
   for my $name (qw(main writer holder runner)) {
     $S{$name} = open_session($node, $S{db}, timeout => 120);
     run_sql($S{$name}, "SET statement_timeout = '60s'");
+    run_sql($S{$name}, "SET TimeZone = '$S{timezone}'") if $S{timezone};
   }
+  ($S{writer_pid}) = run_sql($S{writer}, 'SELECT pg_backend_pid()');
+  chomp $S{writer_pid};
   return;
 }
 
@@ -182,14 +194,16 @@ sub cleanup_run {
   return;
 }
 
+# The schema, built in the session's time zone ($tz, if given) like everything later.
 sub setup_schema {
-  my ($db) = @_;
-  $node->safe_psql($db, q{
+  my ($db, $tz) = @_;
+  $node->safe_psql($db, ($tz ? "SET TimeZone = '$tz';" : '') . q{
     CREATE EXTENSION pg_viewmgr;
     CREATE SEQUENCE ids;
     CREATE TABLE t1 (id bigint DEFAULT nextval('ids'), g int, v int);
     CREATE TABLE t2 (id bigint DEFAULT nextval('ids'), g int, v int);
     CREATE TABLE tf (id bigint DEFAULT nextval('ids'), g int, v int);
+    CREATE TABLE t3 (id bigint DEFAULT nextval('ids'), g int, v int);
     CREATE TABLE p (id bigint DEFAULT nextval('ids'), k int NOT NULL, g int, v int)
       PARTITION BY RANGE (k);
     CREATE TABLE p_0 PARTITION OF p FOR VALUES FROM (0) TO (10);
@@ -202,6 +216,7 @@ sub setup_schema {
     INSERT INTO t1 (g, v) SELECT i % 10, i FROM generate_series(1, 40) i;
     INSERT INTO t2 (g, v) SELECT i % 7, i * 3 FROM generate_series(1, 30) i;
     INSERT INTO tf (g, v) SELECT i % 5, i FROM generate_series(1, 20) i;
+    INSERT INTO t3 (g, v) SELECT i % 24, i FROM generate_series(1, 30) i;
     INSERT INTO p (k, g, v) SELECT i % 40, i % 6, i FROM generate_series(1, 60) i;
     INSERT INTO ip (g, v) SELECT i % 4, i FROM generate_series(1, 10) i;
     INSERT INTO ic (g, v) SELECT i % 4, i * 2 FROM generate_series(1, 10) i;
@@ -243,6 +258,9 @@ sub setup_schema {
                             materialized => true);
     SELECT viewmgr.register('m_j', 'SELECT a.g, count(*) AS n, sum(b.v) AS s FROM t1 a JOIN t2 b ON a.g = b.g GROUP BY a.g',
                             materialized => true, indexes => ARRAY['UNIQUE (g)']);
+    -- what it holds depends on the session's TimeZone
+    SELECT viewmgr.register('m_tz', $$SELECT to_char(timestamptz '2020-01-01 00:00:00+00' + g * interval '1 hour', 'YYYY-MM-DD HH24') AS h, count(*) AS n FROM t3 GROUP BY 1$$,
+                            materialized => true, indexes => ARRAY['UNIQUE (h)']);
     SELECT viewmgr.register('m_gate', 'SELECT gate(count(*)) AS n, sum(v) AS s FROM t2',
                             materialized => true);
   });
@@ -282,7 +300,7 @@ sub dropped_parts { return grep { $S{parts}{$_} eq 'dropped' } sort keys %{ $S{p
 # The tables a DML step may write, as [table, kind]; kind says which columns it has.
 sub dml_targets {
   my @t = (['t1', 'plain'], ['t2', 'plain'], ['tf', 'plain'], ['ip', 'only'], ['ic', 'plain'],
-    ['ic2', 'plain']);
+    ['ic2', 'plain'], ['t3', 'plain'], map { ["ns_$_", 'plain'] } 1 .. ($S{new_sources} // 0));
   push @t, ['p', 'part'] if attached_parts();
   push @t, map { ["p_$_", "part:$_"] } attached_parts(), detached_parts();
   if ($S{tables}) {
@@ -535,7 +553,7 @@ sub step_refresh_um {
   return (exec_main($sql))[1];
 }
 
-my @MATVIEWS = qw(m_a m_b m_c m_p m_i m_d m_f m_u m_m m_j m_gate);
+my @MATVIEWS = qw(m_a m_b m_c m_p m_i m_d m_f m_u m_m m_j m_gate m_tz);
 
 sub step_refresh_one {
   my $mv = pick(@MATVIEWS);
@@ -610,14 +628,64 @@ sub step_gated_writer {
   quiet(sub { $runner->query_until(qr/started/, "\\echo started\n$refresh\n") });
   my $waiting = wait_until($S{main},
     q{SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted}, 20);
-  my (undef, $werr) = run_sql($w, $dml);
+  async_write($dml);
   run_sql($holder, 'SELECT pg_advisory_unlock(4242)');
+  my $werr = async_write_result();
   my ($out, $rerr) = run_sql($runner, "SELECT 'end'");
   return "the refresh never reached the gate" unless $waiting;
-  return "writer: $werr" if $werr;
+  return $werr if $werr;
   return "gated refresh failed: $rerr" if $rerr;
   $err = check_refresh_rows($out, $refresh);
   return $err if $err;
+  return check_views(0);
+}
+
+# The writer session runs $sql without waiting for it; returns once it has committed or
+# waits for a lock (a refresh or build that locks the table out keeps the writer waiting
+# until it ends, which is fine: the write then comes after it).
+sub async_write {
+  my ($sql) = @_;
+  my $w = $S{writer};
+  my $marker = "wdone_$S{db}_$S{step}";
+  $w->{stderr} = '';
+  quiet(sub { $w->query_until(qr/wstarted/, "\\echo wstarted\n$sql\nSELECT '$marker';\n") });
+  wait_until($S{main}, "SELECT (state = 'idle' AND query LIKE '%$marker%') OR wait_event_type = 'Lock' "
+      . "FROM pg_stat_activity WHERE pid = $S{writer_pid}", 20);
+  return;
+}
+
+sub async_write_result {
+  my (undef, $err) = run_sql($S{writer}, 'SELECT 1');
+  return $err ? "writer: $err" : undef;
+}
+
+# A materialized view registered over a table nothing tracked yet, while another session
+# commits a write to that table during the build (after the build's scan): the new view
+# must not be fresh without that write.
+sub step_new_source {
+  my $n = ++$S{new_sources};
+  my ($holder, $runner) = @S{qw(holder runner)};
+  my $rows = 1 + ri(20);
+  my ($dml) = dml_sql("ns_$n", 'plain', insert_only => 1);
+  my (undef, $err) = exec_main("CREATE TABLE ns_$n (id bigint DEFAULT nextval('ids'), g int, v int);\n"
+      . "INSERT INTO ns_$n (g, v) SELECT x % 4, x FROM generate_series(1, $rows) x;");
+  return $err if $err;
+  my $register = "SELECT viewmgr.register('m_ns_$n', 'SELECT gate(count(*)) AS n, sum(v) AS s FROM ns_$n', "
+    . 'materialized => true);';
+  note_step("new source: $register waits after its scan while another session commits: $dml");
+  (undef, $err) = run_sql($holder, 'SELECT pg_advisory_lock(4242)');
+  return "holder: $err" if $err;
+  $runner->{stderr} = '';
+  quiet(sub { $runner->query_until(qr/started/, "\\echo started\n$register\n") });
+  my $waiting = wait_until($S{main},
+    q{SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted}, 20);
+  async_write($dml);
+  run_sql($holder, 'SELECT pg_advisory_unlock(4242)');
+  my $werr = async_write_result();
+  my (undef, $rerr) = run_sql($runner, "SELECT 'end'");
+  return "the build never reached the gate" unless $waiting;
+  return $werr if $werr;
+  return "register failed: $rerr" if $rerr;
   return check_views(0);
 }
 
@@ -643,7 +711,7 @@ sub step_crash {
   ['sync', \&step_sync, 2], ['refresh_um', \&step_refresh_um, 4],
   ['refresh', \&step_refresh_one, 6], ['refresh_all', \&step_refresh_all, 12],
   ['writer', \&step_concurrent_writer, 2], ['gated', \&step_gated_writer, 2],
-  ['crash', \&step_crash, 0.4],
+  ['crash', \&step_crash, 0.4], ['new_source', \&step_new_source, 0.5],
 );
 
 sub one_step {
@@ -720,6 +788,9 @@ for my $r (@REGRESSION_SEEDS) {
 my %profile;
 $profile{kinds} = [ split /[\s,]+/, $ENV{VIEWMGR_ORACLE_KINDS} ] if $ENV{VIEWMGR_ORACLE_KINDS};
 $profile{tables} = [ split /[\s,]+/, $ENV{VIEWMGR_ORACLE_TABLES} ] if $ENV{VIEWMGR_ORACLE_TABLES};
+# the sessions of the random run are not in the server's time zone (a refresh must see the
+# caller's settings, SPEC §3); VIEWMGR_ORACLE_TIMEZONE='' keeps the server's
+$profile{timezone} = $ENV{VIEWMGR_ORACLE_TIMEZONE} // 'Asia/Tokyo';
 my $runs = $ENV{VIEWMGR_ORACLE_RUNS} // 1;
 for my $i (0 .. $runs - 1) {
   my $seed = $SEED + $i;
