@@ -109,6 +109,15 @@ sub chance { return rand() < $_[0]; }
 # restricts the run to some step kinds and tables ('p_*': the partitions).
 sub oracle_run {
   my ($seed, $steps, $label, $profile) = @_;
+  return if eval { oracle_run1($seed, $steps, $label, $profile); 1 };
+  fail("$label: the run could not go on");
+  diag("ORACLE RUN DIED: seed $seed ($label): $@");
+  eval { cleanup_run(); 1 };
+  return;
+}
+
+sub oracle_run1 {
+  my ($seed, $steps, $label, $profile) = @_;
   $profile //= {};
   my @kinds = @STEP_KINDS;
   if ($profile->{kinds}) {
