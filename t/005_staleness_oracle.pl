@@ -9,7 +9,8 @@
 # calls 'fresh' must hold exactly what its registered query returns; after every
 # refresh_all() every managed materialized view must.
 #
-#   VIEWMGR_ORACLE_SEED=N    the seed of the random run (default: random; always printed)
+#   VIEWMGR_ORACLE_SEED=N    the seed of the random run (default: random, or 1087080868 when
+#                            CI=true; always printed)
 #   VIEWMGR_ORACLE_STEPS=N   its number of steps (default below, about a minute here)
 #   VIEWMGR_ORACLE_KEEP_GOING=1  report every mismatch of a run, not only the first
 #   VIEWMGR_ORACLE_RUNS=N    N random runs, seeds SEED, SEED+1, ... (default 1)
@@ -35,7 +36,9 @@ use ViewmgrTap qw(quiet open_session run_sql close_session install_oracle_check 
 
 my $DEFAULT_STEPS = 1500;
 my $STEPS = $ENV{VIEWMGR_ORACLE_STEPS} // $DEFAULT_STEPS;
-my $SEED = $ENV{VIEWMGR_ORACLE_SEED} // int(rand(2**31 - 1));
+# CI runs one fixed seed (a landing must not depend on the draw); a developer's run draws one.
+my $SEED = $ENV{VIEWMGR_ORACLE_SEED}
+  // (($ENV{CI} // '') eq 'true' ? 1087080868 : int(rand(2**31 - 1)));
 # VIEWMGR_ORACLE_KEEP_GOING=1 (exploring): after a mismatch, refresh everything and go on,
 # reporting up to 20 mismatches (or N, when set to N > 1), instead of stopping at the first.
 my $KEEP_GOING = $ENV{VIEWMGR_ORACLE_KEEP_GOING} // 0;
@@ -516,6 +519,10 @@ sub step_partition {
 sub step_inherit {
   my $err = finish_pending();
   return $err if $err;
+  # The catalog says whether ic2 inherits ip now (a step may have failed or been rolled
+  # back by a crash, so a flag kept here could be wrong).
+  $S{ic2_inherits} = $node->safe_psql($S{db},
+    q{SELECT count(*) FROM pg_inherits WHERE inhrelid = 'ic2'::regclass AND inhparent = 'ip'::regclass}) ne '0';
   my $sql = $S{ic2_inherits} ? 'ALTER TABLE ic2 NO INHERIT ip;' : 'ALTER TABLE ic2 INHERIT ip;';
   $S{ic2_inherits} = !$S{ic2_inherits};
   note_step($sql);

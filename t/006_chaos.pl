@@ -26,7 +26,9 @@ use ViewmgrTap qw(quiet open_session run_sql close_session install_oracle_check 
   wait_until);
 
 my $ROUNDS = $ENV{VIEWMGR_CHAOS_ROUNDS} // 50;
-my $SEED = $ENV{VIEWMGR_CHAOS_SEED} // int(rand(2**31 - 1));
+# CI runs one fixed seed (a landing must not depend on the draw); a developer's run draws one.
+my $SEED = $ENV{VIEWMGR_CHAOS_SEED}
+  // (($ENV{CI} // '') eq 'true' ? 506026491 : int(rand(2**31 - 1)));
 die "VIEWMGR_CHAOS_ROUNDS must be a positive number\n" unless $ROUNDS =~ /^\d+$/ && $ROUNDS > 0;
 die "VIEWMGR_CHAOS_SEED must be a number\n" unless $SEED =~ /^\d+$/;
 diag("seed: $SEED");
