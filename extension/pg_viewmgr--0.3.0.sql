@@ -36,7 +36,12 @@ CREATE TABLE viewmgr.managed_view (
     -- the raw xmin of that relation's rule row after the build: while both are unchanged the
     -- live definition is what was built, without deparsing it again
     built_rule_xmin       xid,
-    owner                 name        NOT NULL,
+    -- the role the view belongs to: a role, not a name, so that it follows ALTER ROLE ...
+    -- RENAME (and is dumped by name); once built, the view's owner in pg_class, which is what
+    -- pg_viewmgr follows when ALTER ... OWNER TO or REASSIGN OWNED hands the view over (it
+    -- writes the new owner back at the next build or registration); 0 when the role of a
+    -- registration not built yet was dropped
+    owner                 regrole     NOT NULL,
     registered_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at            timestamptz NOT NULL DEFAULT pg_catalog.now(),
     built_at              timestamptz,

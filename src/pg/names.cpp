@@ -129,6 +129,8 @@ Oid find_relation(const std::vector<std::string>& parts, const std::vector<std::
   return name.has_value() ? relation_oid(*name) : InvalidOid;
 }
 
+Oid current_user_id() { return GetUserId(); }
+
 std::string current_user_name() {
   return std::string(pg_call([] { return GetUserNameFromId(GetUserId(), false); }));
 }

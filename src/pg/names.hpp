@@ -54,6 +54,7 @@ Oid find_relation(const std::vector<std::string>& parts, const std::vector<std::
 
 // The current role's name (inside SECURITY INVOKER functions: the caller).
 std::string current_user_name();
+Oid current_user_id();
 
 // Oid of a relation by qualified name, InvalidOid if absent.
 Oid relation_oid(const QualifiedName& name);

@@ -10,6 +10,7 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/acl.h"
 #include "catalog/namespace.h"
+#include "utils/syscache.h"
 }
 
 namespace viewmgr::pg {
@@ -36,30 +37,42 @@ bool current_user_has_privs_of(const std::string& role) {
   });
 }
 
-ScopedOwner::ScopedOwner(const std::string& owner, const std::string& what) {
-  const char* name = owner.c_str();
-  struct Check {
-    Oid role;
-    bool current;
-    bool allowed;
-  };
-  Check check = pg_call([&] {
-    Check c{get_role_oid(name, true), false, false};
-    c.current = c.role == GetUserId();
-    c.allowed = OidIsValid(c.role) && has_privs_of_role(GetUserId(), c.role);
-    return c;
-  });
-  if (check.current) return;
-  if (!check.allowed) {
-    throw Error(sqlstate::kInsufficientPrivilege,
-                "permission denied to build " + what + " as role \"" + owner + "\"",
-                "It belongs to role \"" + owner + "\"; only that role or its members can rebuild it.");
+bool current_user_has_privs_of(Oid role) {
+  return pg_call([&] { return role_exists(role) ? has_privs_of_role(GetUserId(), role) : superuser(); });
+}
+
+bool role_exists(Oid role) {
+  return OidIsValid(role) && pg_call([&] { return SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(role)); });
+}
+
+std::string describe_role(Oid role) {
+  const char* name = OidIsValid(role) ? pg_call([&] { return GetUserNameFromId(role, true); }) : nullptr;
+  if (name == nullptr) return "a dropped role (oid " + std::to_string(role) + ")";
+  return "role \"" + std::string(name) + "\"";
+}
+
+ScopedOwner::ScopedOwner(Oid owner, const std::string& what) {
+  if (!role_exists(owner)) {
+    throw Error(sqlstate::kUndefinedObject,
+                "cannot build " + what + ": its owner role no longer exists",
+                "It was registered by " + describe_role(owner) + ".",
+                "Register it again as an existing role (a superuser may), or unregister it.");
+  }
+  bool current = pg_call([&] { return owner == GetUserId(); });
+  if (current) return;
+  if (!current_user_has_privs_of(owner)) {
+    std::string role = describe_role(owner);
+    throw Error(sqlstate::kInsufficientPrivilege, "permission denied to build " + what + " as " + role,
+                "It belongs to " + role + "; only that role or its members can rebuild it.");
   }
   GetUserIdAndSecContext(&saved_user_, &saved_security_context_);
-  SetUserIdAndSecContext(check.role, saved_security_context_ | SECURITY_LOCAL_USERID_CHANGE |
-                                         SECURITY_RESTRICTED_OPERATION);
+  SetUserIdAndSecContext(owner, saved_security_context_ | SECURITY_LOCAL_USERID_CHANGE |
+                                    SECURITY_RESTRICTED_OPERATION);
   switched_ = true;
 }
+
+ScopedOwner::ScopedOwner(const std::string& owner, const std::string& what)
+    : ScopedOwner(pg_call([&] { return get_role_oid(owner.c_str(), true); }), what) {}
 
 ScopedOwner::~ScopedOwner() {
   if (switched_) SetUserIdAndSecContext(saved_user_, saved_security_context_);

@@ -28,14 +28,22 @@ class ScopedSearchPath : public ScopedSetting {
 // Whether the current role has the privileges of `role` (is it, inherits from it, or is a
 // superuser). A role that no longer exists: superusers only.
 bool current_user_has_privs_of(const std::string& role);
+bool current_user_has_privs_of(Oid role);
+
+// A role for messages: `role "alice"`, or `a dropped role (oid 16390)` for one that no
+// longer exists.
+std::string describe_role(Oid role);
+// Whether `role` is a role that exists.
+bool role_exists(Oid role);
 
 // Runs the scope as `owner`, the role a view belongs to, the way REFRESH MATERIALIZED VIEW
 // runs a definition as its owner: the definition's code never gets the rights of whoever
 // called sync(). A security-restricted operation, so that code cannot change the session.
-// Refused (42501) unless the current user has the privileges of `owner`; a no-op when the
-// current user is `owner`.
+// Refused (42501) unless the current user has the privileges of `owner`, and (42704) when
+// `owner` no longer exists; a no-op when the current user is `owner`.
 class ScopedOwner {
  public:
+  ScopedOwner(Oid owner, const std::string& what);
   ScopedOwner(const std::string& owner, const std::string& what);
   ~ScopedOwner();
   ScopedOwner(const ScopedOwner&) = delete;

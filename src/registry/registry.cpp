@@ -47,12 +47,21 @@ enum RegistryColumn {
   kLastError,
 };
 
+// The owner of a registry row as SQL, as an oid: the owner PostgreSQL records for the view
+// last built while it stands under its name (ALTER ... OWNER TO and REASSIGN OWNED hand
+// views over without asking pg_viewmgr), else the role stored with the registration.
+#define OWNER_OF(alias)                                                                    \
+  "COALESCE((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) " \
+  alias ".built_relid AND c.relkind IN ('v', 'm') AND c.relname OPERATOR(pg_catalog.=) " alias  \
+  ".relation_name AND c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace("      \
+  "pg_catalog.quote_ident(" alias ".schema_name))), " alias ".owner::pg_catalog.oid)"
+
 #define REGISTRY_COLUMNS                                                                       \
   "m.schema_name, m.relation_name, m.materialized, m.definition, m.search_path, m.depends_on, " \
   "m.reads, m.indexes, m.with_data, m.comment, m.view_options, m.built_definition, "           \
   "m.built_search_path, m.built_index_specs, m.built_with_data, m.built_comment, "             \
   "m.built_view_options, m.built_viewdef, m.built_indexes, m.built_relid, m.built_rule_xmin, " \
-  "m.owner, m.last_refreshed_at, m.last_refresh_duration, m.last_error "
+  OWNER_OF("m") ", m.last_refreshed_at, m.last_refresh_duration, m.last_error "
 
 // The display name of a registry row as SQL: the expression the install script indexes
 // (managed_view_display_idx), so lookups by display name use that index.
@@ -165,7 +174,7 @@ std::vector<ManagedView> to_views(const QueryResult& result) {
     v.built_rule_xmin = row[kBuiltRuleXmin]
                             ? static_cast<TransactionId>(std::stoul(*row[kBuiltRuleXmin]))
                             : InvalidTransactionId;
-    v.owner = *row[kOwner];
+    v.owner = to_oid(row[kOwner]);
     v.last_refreshed_at = row[kLastRefreshedAt];
     v.last_refresh_duration = row[kLastRefreshDuration];
     v.last_error = row[kLastError];
@@ -213,8 +222,8 @@ std::optional<Declaration> load_declaration(const QualifiedName& name) {
   if (!select) {
     select = std::make_unique<OwnTablesStatement>(
         "SELECT materialized, definition, search_path, depends_on, reads, indexes, with_data, "
-        "comment, view_options, owner, built_viewdef IS NOT NULL "
-        "FROM viewmgr.managed_view WHERE schema_name = $1 AND relation_name = $2",
+        "comment, view_options, " OWNER_OF("m") ", built_viewdef IS NOT NULL "
+        "FROM viewmgr.managed_view m WHERE schema_name = $1 AND relation_name = $2",
         std::vector<Oid>{TEXTOID, TEXTOID}, PreparedStatement::Lifetime::kBackend);
   }
   QueryResult result = select->execute({name.schema, name.name}, true);
@@ -233,7 +242,7 @@ std::optional<Declaration> load_declaration(const QualifiedName& name) {
   v.with_data = row[6] == Value("t");
   v.comment = row[7];
   v.view_options = text_array(row[8]);
-  v.owner = *row[9];
+  v.owner = to_oid(row[9]);
   d.built = row[10] == Value("t");
   return d;
 }
@@ -290,7 +299,7 @@ void save_registration(const ManagedView& v) {
         "INSERT INTO viewmgr.managed_view AS m (schema_name, relation_name, materialized, "
         "definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, "
         "owner) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::pg_catalog.regrole) "
         "ON CONFLICT (schema_name, relation_name) DO UPDATE SET "
         "materialized = EXCLUDED.materialized, definition = EXCLUDED.definition, "
         "search_path = EXCLUDED.search_path, depends_on = EXCLUDED.depends_on, "
@@ -299,13 +308,13 @@ void save_registration(const ManagedView& v) {
         "owner = EXCLUDED.owner, "
         "updated_at = pg_catalog.now()",
         std::vector<Oid>{TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
-                         TEXTARRAYOID, TEXTARRAYOID, BOOLOID, TEXTOID, TEXTARRAYOID, NAMEOID},
+                         TEXTARRAYOID, TEXTARRAYOID, BOOLOID, TEXTOID, TEXTARRAYOID, OIDOID},
         PreparedStatement::Lifetime::kBackend);
   }
   upsert->execute({v.name.schema, v.name.name, bool_value(v.materialized), v.definition,
                    array_value(v.search_path), array_value(v.depends_on), array_value(v.reads),
                    array_value(v.indexes), bool_value(v.with_data), v.comment,
-                   array_value(v.view_options), v.owner});
+                   array_value(v.view_options), std::to_string(v.owner)});
 }
 
 void save_registrations(const std::vector<const ManagedView*>& views) {
@@ -327,7 +336,7 @@ void save_registrations(const std::vector<const ManagedView*>& views) {
     with_data.push_back(*bool_value(v->with_data));
     comment.push_back(v->comment);
     view_options.push_back(to_array_literal(v->view_options));
-    owner.push_back(v->owner);
+    owner.push_back(std::to_string(v->owner));
   }
   std::string comments = to_array_literal(comment);
   own_tables_query(
@@ -335,12 +344,12 @@ void save_registrations(const std::vector<const ManagedView*>& views) {
       "definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, "
       "owner) "
       "SELECT s, r, mat, def, sp::text[], dep::text[], rd::text[], ix::text[], wd, cm, vo::text[], "
-      "ow::name FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), "
+      "ow::pg_catalog.regrole FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), "
       "pg_catalog.unnest($3::boolean[]), pg_catalog.unnest($4::text[]), "
       "pg_catalog.unnest($5::text[]), pg_catalog.unnest($6::text[]), pg_catalog.unnest($7::text[]), "
       "pg_catalog.unnest($8::text[]), pg_catalog.unnest($9::boolean[]), "
       "pg_catalog.unnest($10::text[]), pg_catalog.unnest($11::text[]), "
-      "pg_catalog.unnest($12::text[])) "
+      "pg_catalog.unnest($12::pg_catalog.oid[])) "
       "AS u(s, r, mat, def, sp, dep, rd, ix, wd, cm, vo, ow) "
       "ON CONFLICT (schema_name, relation_name) DO UPDATE SET "
       "materialized = EXCLUDED.materialized, definition = EXCLUDED.definition, "
@@ -361,7 +370,10 @@ BuildRecorder::BuildRecorder() {
       "UPDATE viewmgr.managed_view SET reads = $3, built_definition = $4, "
       "built_search_path = $5, built_index_specs = $6, built_with_data = $7, "
       "built_comment = $8, built_view_options = $9, built_viewdef = $10, built_indexes = $11, "
-      "built_relid = $12, built_rule_xmin = $13, built_at = pg_catalog.now(), last_error = NULL "
+      "built_relid = $12, built_rule_xmin = $13, built_at = pg_catalog.now(), last_error = NULL, "
+      // the role the build made the owner, which may not be the registering one
+      "owner = COALESCE((SELECT c.relowner::pg_catalog.regrole FROM pg_catalog.pg_class c "
+      "WHERE c.oid OPERATOR(pg_catalog.=) $12), owner) "
       "WHERE schema_name = $1 AND relation_name = $2",
       std::vector<Oid>{TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
                        BOOLOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTARRAYOID, OIDOID, XIDOID});
@@ -376,6 +388,16 @@ void BuildRecorder::record(const ManagedView& v) {
                        array_value(v.built_view_options), v.built_viewdef,
                        array_value(v.built_indexes), std::to_string(v.built_relid),
                        std::to_string(v.built_rule_xmin)});
+}
+
+void follow_owner_changes() {
+  own_tables_query(
+      "UPDATE viewmgr.managed_view m SET owner = c.relowner::pg_catalog.regrole "
+      "FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) m.built_relid "
+      "AND c.relkind IN ('v', 'm') AND c.relname OPERATOR(pg_catalog.=) m.relation_name "
+      "AND c.relnamespace OPERATOR(pg_catalog.=) "
+      "pg_catalog.to_regnamespace(pg_catalog.quote_ident(m.schema_name)) "
+      "AND c.relowner OPERATOR(pg_catalog.<>) m.owner::pg_catalog.oid");
 }
 
 void delete_registration(const QualifiedName& name) {

@@ -44,7 +44,9 @@ struct ManagedView {
   std::vector<std::string> built_indexes;
   Oid built_relid = InvalidOid;
   TransactionId built_rule_xmin = InvalidTransactionId;
-  std::string owner;
+  // The role the view belongs to (InvalidOid: a registration whose role was dropped before
+  // it was built). For a built view, the owner pg_class records.
+  Oid owner = InvalidOid;
   std::optional<std::string> last_refreshed_at;
   std::optional<std::string> last_refresh_duration;
   std::optional<std::string> last_error;
@@ -109,6 +111,10 @@ class BuildRecorder {
  private:
   std::unique_ptr<OwnTablesStatement> statement_;
 };
+
+// Writes into the registry the owners PostgreSQL gave built views since (ALTER ... OWNER TO,
+// REASSIGN OWNED), which loading already follows: one statement, rows that differ only.
+void follow_owner_changes();
 
 void delete_registration(const QualifiedName& name);
 // The same for many views with one statement per table.

@@ -3,6 +3,7 @@
 #include "core/build_spec.hpp"
 #include "core/error.hpp"
 #include "pg/boundary.hpp"
+#include "pg/scopes.hpp"
 #include "sync/definition.hpp"
 
 extern "C" {
@@ -56,26 +57,19 @@ bool needs_view_ddl(ManagedView& view, const std::optional<LiveRelation>& live) 
 namespace {
 
 void require_may_take_over(const ManagedView& view, const LiveRelation& live) {
-  const char* registrant = view.owner.c_str();
+  Oid registrant = view.owner;
   Oid live_owner = live.owner;
-  struct Check {
-    bool allowed;
-    char* owner_name;
-  };
-  Check check = pg_call([&] {
-    Oid role = get_role_oid(registrant, true);
-    return Check{OidIsValid(role) && has_privs_of_role(role, live_owner),
-                 GetUserNameFromId(live_owner, true)};
-  });
-  if (check.allowed) return;
-  std::string owner = check.owner_name != nullptr ? check.owner_name : std::to_string(live_owner);
+  bool allowed = role_exists(registrant) && pg_call([&] { return has_privs_of_role(registrant, live_owner); });
+  if (allowed) return;
+  std::string owner = describe_role(live_owner);
+  std::string registering = describe_role(registrant);
   throw Error(sqlstate::kInsufficientPrivilege,
-              "cannot take " + view.display_name + " under management: it is owned by role \"" +
-                  owner + "\", but role \"" + view.owner + "\" registered it",
-              "The " + view.kind() + " was created by \"" + owner +
-                  "\" after the registration; building it would run \"" + view.owner +
-                  "\"'s definition with \"" + owner + "\"'s rights.",
-              "Drop or rename \"" + owner + "\"'s " + view.kind() + ", or unregister " +
+              "cannot take " + view.display_name + " under management: it is owned by " + owner +
+                  ", but " + registering + " registered it",
+              "The " + view.kind() + " was created by " + owner +
+                  " after the registration; building it would run the definition of " + registering +
+                  " with the rights of " + owner + ".",
+              "Drop or rename the " + view.kind() + " of " + owner + ", or unregister " +
                   view.display_name + ".");
 }
 

@@ -40,13 +40,9 @@ std::string object_kind(bool materialized) {
 
 // Who the view is built as (and so who owns it): the owner it had before a rebuild, else
 // the owner of what stands there, else the role that registered it.
-std::string owner_of(const ManagedView& view, const SavedRelation* saved,
-                     const std::optional<LiveRelation>& live) {
-  if (saved != nullptr) return saved->owner;
-  if (live.has_value()) {
-    Oid owner = live->owner;
-    return std::string(pg_call([&] { return GetUserNameFromId(owner, false); }));
-  }
+Oid owner_of(const ManagedView& view, const SavedRelation* saved, const std::optional<LiveRelation>& live) {
+  if (saved != nullptr) return saved->owner_id;
+  if (live.has_value()) return live->owner;
   return view.owner;
 }
 

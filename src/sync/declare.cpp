@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
+#include "pg/scopes.hpp"
 #include "pg/spi.hpp"
 #include "registry/history.hpp"
 #include "registry/registry.hpp"
@@ -204,10 +205,11 @@ std::vector<SyncRow> declare_views(const std::string& views_json, bool prune, bo
       p.before = managed.views()[*node];
       require_registry_owner(*p.before, "re-register");
       p.view = *p.before;
+      if (!role_exists(p.view.owner)) p.view.owner = current_user_id();  // as register() does
     } else {
       p.view.name = name;
       p.view.display_name = name.display();
-      p.view.owner = current_user_name();
+      p.view.owner = current_user_id();
     }
     // The text as registered needs no parsing again, and the same index specs no checking.
     bool same_text = p.before.has_value() && trim_space(r.definition) == p.before->definition;

@@ -44,7 +44,7 @@ void require_registry_owner(const ManagedView& view, const char* verb) {
   if (!current_user_has_privs_of(view.owner)) {
     throw Error(sqlstate::kInsufficientPrivilege,
                 "permission denied to " + std::string(verb) + " " + view.display_name,
-                "It is managed by role \"" + view.owner + "\".",
+                "It is managed by " + describe_role(view.owner) + ".",
                 "Only members of the owning role can change a managed view.");
   }
 }
@@ -140,10 +140,13 @@ std::string register_view(Registration r) {
   ManagedView view;
   if (existing.has_value()) {
     view = *existing;
+    // A registration whose role was dropped before it was built goes to whoever registers
+    // it again (only a superuser may: require_registry_owner).
+    if (!role_exists(view.owner)) view.owner = current_user_id();
   } else {
     view.name = name;
     view.display_name = name.display();
-    view.owner = current_user_name();
+    view.owner = current_user_id();
   }
   view.materialized = r.materialized;
   view.definition = definition;

@@ -39,7 +39,7 @@ std::vector<SavedRelation> save_relations(const std::vector<Oid>& relids) {
   QueryResult rel = spi_query(
       "SELECT c.oid, n.nspname, c.relname, c.relkind, pg_catalog.pg_get_userbyid(c.relowner), "
       "c.relacl::text, d.description, c.reloptions::text, t.spcname, c.relispopulated, "
-      "pg_catalog.pg_get_viewdef(c.oid) "
+      "pg_catalog.pg_get_viewdef(c.oid), c.relowner "
       "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
       "LEFT JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace "
       "LEFT JOIN pg_catalog.pg_description d ON d.objoid = c.oid "
@@ -59,6 +59,7 @@ std::vector<SavedRelation> save_relations(const std::vector<Oid>& relids) {
     saved.display_name = saved.name.display();
     saved.relkind = (*r[3])[0];
     saved.owner = *r[4];
+    saved.owner_id = to_oid(r[11]);
     saved.acl = r[5];
     saved.comment = r[6];
     if (r[7].has_value()) saved.reloptions = parse_text_array(*r[7]);

@@ -38,7 +38,8 @@ struct SavedRelation {
   QualifiedName name;
   std::string display_name;
   char relkind = 0;
-  std::string owner;
+  std::string owner;   // its name, as grantors are named in ACLs
+  Oid owner_id = InvalidOid;
   // The stored query deparsed under pg_viewmgr's pinned search_path: every name qualified,
   // so it means the same thing whatever the session's search_path.
   std::string definition;

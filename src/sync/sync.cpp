@@ -24,6 +24,41 @@ extern "C" {
 
 namespace viewmgr::pg {
 
+namespace {
+
+// A registration whose role was dropped before it was built cannot be built as anyone:
+// building it as the caller would run another role's definition with the caller's rights.
+// It is left out, and so is every view that needs building and reads one left out; the
+// rest of the sync goes on. Returns their rows; takes them out of `in_scope`.
+std::vector<SyncRow> leave_out_orphans(ManagedViews& managed, const std::vector<ViewNeed>& needs,
+                                       std::vector<bool>& in_scope) {
+  const DependencyGraph& graph = managed.graph();
+  std::vector<bool> left_out(graph.size(), false);
+  std::vector<SyncRow> rows;
+  for (const auto& step : graph.build_order()) {
+    NodeId n = step.node;
+    if (!in_scope[n] || needs[n].action == Action::kUnchanged) continue;
+    std::optional<std::string> reason;
+    if (!role_exists(managed.view(n).owner)) {
+      reason = "its owner role no longer exists (re-register or unregister it)";
+    } else {
+      for (NodeId source : graph.dependencies(n)) {
+        if (left_out[source]) {
+          reason = "reads " + graph.name(source) + ", which cannot be built";
+          break;
+        }
+      }
+    }
+    if (!reason.has_value()) continue;
+    left_out[n] = true;
+    in_scope[n] = false;
+    rows.push_back({graph.name(n), "skipped", *reason});
+  }
+  return rows;
+}
+
+}  // namespace
+
 std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
                                 const std::optional<std::vector<NodeId>>& scope) {
   managed.check_cycles();
@@ -43,6 +78,7 @@ std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
   for (const auto& step : graph.build_order()) {
     if (in_scope[step.node]) needs[step.node] = assess(managed.view(step.node));
   }
+  std::vector<SyncRow> left_out = leave_out_orphans(managed, needs, in_scope);
   RebuildPlan plan = plan_rebuild(graph, needs, in_scope);
 
   // Builds record refresh states: they must come after any change-log recovery.
@@ -54,8 +90,10 @@ std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
       rows.push_back({step.step.name, action_name(step.step.action), step.step.reason});
     }
   }
+  rows.insert(rows.end(), left_out.begin(), left_out.end());
   if (dry_run) return rows;
   rebuild.run([] {});
+  follow_owner_changes();
   // Materialized views just built start tracking what they read (for staleness).
   bool built_materialized = std::any_of(rebuild.steps().begin(), rebuild.steps().end(), [](const auto& step) {
     return step.managed.has_value() && step.step.action != Action::kUnchanged && step.step.materialized;
@@ -114,7 +152,7 @@ int adopt_views(ManagedViews& managed, const std::vector<Oid>& relids) {
       view.indexes.push_back(index_spec_from_definition(index.definition, live.display_name));
       view.built_indexes.push_back(index.definition);
     }
-    view.owner = live.owner;
+    view.owner = live.owner_id;
     mark_built(view, relid);
     save_registration(view);
     recorder.record(view);

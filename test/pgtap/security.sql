@@ -263,9 +263,9 @@ SELECT lives_ok($$SELECT viewmgr.graph()$$, 'bob can call graph()');
 RESET ROLE;
 
 SET ROLE alice;
-SELECT throws_ok($$UPDATE viewmgr.managed_view SET definition = 'SELECT 1 AS a' WHERE owner = 'alice'$$,
+SELECT throws_ok($$UPDATE viewmgr.managed_view SET definition = 'SELECT 1 AS a' WHERE owner = 'alice'::regrole$$,
                  '42501', NULL, 'alice cannot UPDATE even her own registry rows');
-SELECT throws_ok($$DELETE FROM viewmgr.managed_view WHERE owner = 'alice'$$,
+SELECT throws_ok($$DELETE FROM viewmgr.managed_view WHERE owner = 'alice'::regrole$$,
                  '42501', NULL, 'alice cannot DELETE her own registry rows');
 RESET ROLE;
 
