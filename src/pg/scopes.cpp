@@ -29,16 +29,11 @@ ScopedSetting::~ScopedSetting() {
   if (std::uncaught_exceptions() == 0) AtEOXact_GUC(true, nest_level_);
 }
 
-bool current_user_has_privs_of(const std::string& role) {
-  const char* name = role.c_str();
-  return pg_call([&] {
-    Oid role_oid = get_role_oid(name, true);
-    return OidIsValid(role_oid) ? has_privs_of_role(GetUserId(), role_oid) : superuser();
-  });
-}
-
 bool current_user_has_privs_of(Oid role) {
-  return pg_call([&] { return role_exists(role) ? has_privs_of_role(GetUserId(), role) : superuser(); });
+  // role_exists() makes its own pg_call: never nested inside another one, whose PG_TRY would
+  // be left without restoring PostgreSQL's error stack when the inner one throws.
+  if (!role_exists(role)) return pg_call([] { return superuser(); });
+  return pg_call([&] { return has_privs_of_role(GetUserId(), role); });
 }
 
 bool role_exists(Oid role) {
@@ -70,9 +65,6 @@ ScopedOwner::ScopedOwner(Oid owner, const std::string& what) {
                                     SECURITY_RESTRICTED_OPERATION);
   switched_ = true;
 }
-
-ScopedOwner::ScopedOwner(const std::string& owner, const std::string& what)
-    : ScopedOwner(pg_call([&] { return get_role_oid(owner.c_str(), true); }), what) {}
 
 ScopedOwner::~ScopedOwner() {
   if (switched_) SetUserIdAndSecContext(saved_user_, saved_security_context_);

@@ -27,7 +27,6 @@ class ScopedSearchPath : public ScopedSetting {
 
 // Whether the current role has the privileges of `role` (is it, inherits from it, or is a
 // superuser). A role that no longer exists: superusers only.
-bool current_user_has_privs_of(const std::string& role);
 bool current_user_has_privs_of(Oid role);
 
 // A role for messages: `role "alice"`, or `a dropped role (oid 16390)` for one that no
@@ -44,7 +43,6 @@ bool role_exists(Oid role);
 class ScopedOwner {
  public:
   ScopedOwner(Oid owner, const std::string& what);
-  ScopedOwner(const std::string& owner, const std::string& what);
   ~ScopedOwner();
   ScopedOwner(const ScopedOwner&) = delete;
   ScopedOwner& operator=(const ScopedOwner&) = delete;

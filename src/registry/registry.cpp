@@ -1,3 +1,7 @@
+// The registry table viewmgr.managed_view, in this order: the SQL texts (the column list, the
+// owner and display-name expressions, the recursive neighbourhood lookups), turning rows
+// into ManagedView, the loads (all, one, one declaration, a neighbourhood), the saves (one,
+// many, a build's record), deletes, and the registry lock.
 #include "registry/registry.hpp"
 
 #include <memory>
@@ -47,14 +51,20 @@ enum RegistryColumn {
   kLastError,
 };
 
+// The pg_class row `c` is the view registry row `alias` last built, standing under its
+// registered name (after a restore built_relid names nothing, or something else).
+#define BUILT_RELATION_STANDS(alias)                                                      \
+  "c.oid OPERATOR(pg_catalog.=) " alias ".built_relid AND c.relkind IN ('v', 'm') "     \
+  "AND c.relname OPERATOR(pg_catalog.=) " alias ".relation_name "                        \
+  "AND c.relnamespace OPERATOR(pg_catalog.=) "                                           \
+  "pg_catalog.to_regnamespace(pg_catalog.quote_ident(" alias ".schema_name))"
+
 // The owner of a registry row as SQL, as an oid: the owner PostgreSQL records for the view
-// last built while it stands under its name (ALTER ... OWNER TO and REASSIGN OWNED hand
-// views over without asking pg_viewmgr), else the role stored with the registration.
-#define OWNER_OF(alias)                                                                    \
-  "COALESCE((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) " \
-  alias ".built_relid AND c.relkind IN ('v', 'm') AND c.relname OPERATOR(pg_catalog.=) " alias  \
-  ".relation_name AND c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace("      \
-  "pg_catalog.quote_ident(" alias ".schema_name))), " alias ".owner::pg_catalog.oid)"
+// last built while it stands (ALTER ... OWNER TO and REASSIGN OWNED hand views over without
+// asking pg_viewmgr), else the role stored with the registration.
+#define OWNER_OF(alias)                                                                  \
+  "COALESCE((SELECT c.relowner FROM pg_catalog.pg_class c WHERE " BUILT_RELATION_STANDS( \
+      alias) "), " alias ".owner::pg_catalog.oid)"
 
 #define REGISTRY_COLUMNS                                                                       \
   "m.schema_name, m.relation_name, m.materialized, m.definition, m.search_path, m.depends_on, " \
@@ -393,10 +403,7 @@ void BuildRecorder::record(const ManagedView& v) {
 void follow_owner_changes() {
   own_tables_query(
       "UPDATE viewmgr.managed_view m SET owner = c.relowner::pg_catalog.regrole "
-      "FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) m.built_relid "
-      "AND c.relkind IN ('v', 'm') AND c.relname OPERATOR(pg_catalog.=) m.relation_name "
-      "AND c.relnamespace OPERATOR(pg_catalog.=) "
-      "pg_catalog.to_regnamespace(pg_catalog.quote_ident(m.schema_name)) "
+      "FROM pg_catalog.pg_class c WHERE " BUILT_RELATION_STANDS("m") " "
       "AND c.relowner OPERATOR(pg_catalog.<>) m.owner::pg_catalog.oid");
 }
 

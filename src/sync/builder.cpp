@@ -47,22 +47,19 @@ Oid owner_of(const ManagedView& view, const SavedRelation* saved, const std::opt
 }
 
 // Whether `role` has CREATE on `schema` (what building a relation there as it takes).
-bool role_may_create_in(const std::string& role, const std::string& schema) {
-  const char* r = role.c_str();
+bool role_may_create_in(Oid role, const std::string& schema) {
   const char* s = schema.c_str();
   return pg_call([&] {
-    Oid role_oid = get_role_oid(r, true);
     Oid nsp = get_namespace_oid(s, true);
-    return OidIsValid(role_oid) && OidIsValid(nsp) &&
-           compat::schema_acl(nsp, role_oid, ACL_CREATE) == ACLCHECK_OK;
+    return OidIsValid(nsp) && compat::schema_acl(nsp, role, ACL_CREATE) == ACLCHECK_OK;
   });
 }
 
 // The caller may act as `role` (as ScopedOwner requires), else 42501 naming `what`.
-void require_privs_of(const std::string& role, const std::string& what) {
+void require_privs_of(Oid role, const std::string& what) {
   if (!current_user_has_privs_of(role)) {
     throw Error(sqlstate::kInsufficientPrivilege,
-                "permission denied to rebuild " + what + " as role \"" + role + "\"",
+                "permission denied to rebuild " + what + " as " + describe_role(role),
                 "Only a member of the owning role can rebuild it.");
   }
 }
@@ -325,8 +322,8 @@ void Builder::swap_in(NodeId node, const Prebuilt& pre, const SavedRelation* sav
 
 void Builder::recreate_unmanaged(const SavedRelation& saved) {
   std::string started = clock_now();
-  if (role_may_create_in(saved.owner, saved.name.schema)) {
-    ScopedOwner as_owner(saved.owner, saved.display_name);
+  if (role_may_create_in(saved.owner_id, saved.name.schema)) {
+    ScopedOwner as_owner(saved.owner_id, saved.display_name);
     spi_execute(recreate_sql(saved));
     restore_properties(saved, RestoreOptions{});
   } else {
@@ -334,13 +331,13 @@ void Builder::recreate_unmanaged(const SavedRelation& saved) {
     // since): created by the caller, who must be able to act as that owner, without data,
     // and handed over as ALTER ... OWNER TO does by hand; the data is then filled by a
     // REFRESH, which runs the query as the owner.
-    require_privs_of(saved.owner, saved.display_name);
+    require_privs_of(saved.owner_id, saved.display_name);
     SavedRelation empty = saved;
     empty.populated = false;
     spi_execute(recreate_sql(empty));
     spi_execute(std::string("ALTER ") + (saved.materialized() ? "MATERIALIZED VIEW " : "VIEW ") +
                 saved.display_name + " OWNER TO " + quote_ident(saved.owner));
-    ScopedOwner as_owner(saved.owner, saved.display_name);
+    ScopedOwner as_owner(saved.owner_id, saved.display_name);
     if (saved.materialized() && saved.populated) {
       spi_execute("REFRESH MATERIALIZED VIEW " + saved.display_name);
     }
