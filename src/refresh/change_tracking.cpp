@@ -12,6 +12,8 @@ extern "C" {
 #include "access/genam.h"
 #include "access/heapam.h"
 #include "catalog/index.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "nodes/makefuncs.h"
 #include "utils/rel.h"
@@ -66,6 +68,47 @@ void on_subxact(SubXactEvent event, SubTransactionId subid, SubTransactionId par
   }
 }
 
+// The tuple and its index entry are formed by hand below, for the install script's shape of
+// the log. A superuser can still ALTER the table; writing the old shape into a new one would
+// corrupt memory, so any other shape is refused (ereport only: no C++ objects live here, the
+// trigger calls this without a pg_call).
+void refuse_altered_log(Relation rel) {
+  static const Oid kColumnTypes[] = {OIDOID, XID8OID, INT4OID};
+  TupleDesc desc = RelationGetDescr(rel);
+  bool columns_ok = desc->natts == 3;
+  for (int i = 0; columns_ok && i < 3; i++) {
+    Form_pg_attribute attribute = TupleDescAttr(desc, i);
+    columns_ok = !attribute->attisdropped && attribute->atttypid == kColumnTypes[i];
+  }
+  if (!columns_ok) {
+    table_close(rel, RowExclusiveLock);
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("the change log viewmgr.source_change has been altered: its columns "
+                           "must be (relid oid, xid xid8, cid integer)"),
+                    errhint("Restore the table as the install script defines it, or reinstall "
+                            "the extension.")));
+  }
+  List* indexes = RelationGetIndexList(rel);
+  bool index_ok = list_length(indexes) == 1;
+  if (index_ok) {
+    Relation index = index_open(linitial_oid(indexes), AccessShareLock);
+    Form_pg_index form = index->rd_index;
+    index_ok = form->indnatts == 2 && form->indkey.values[0] == 1 && form->indkey.values[1] == 2 &&
+               heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, nullptr) &&
+               heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, nullptr);
+    index_close(index, AccessShareLock);
+  }
+  list_free(indexes);
+  if (!index_ok) {
+    table_close(rel, RowExclusiveLock);
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("the change log viewmgr.source_change has been altered: its one index "
+                           "must be on (relid, xid)"),
+                    errhint("Restore the table as the install script defines it, or reinstall "
+                            "the extension.")));
+  }
+}
+
 }  // namespace
 
 void init_change_tracking() {
@@ -82,12 +125,13 @@ void record_change(Oid relid) {
   if (!OidIsValid(log)) return;  // the extension is being dropped
 
   Relation rel = table_open(log, RowExclusiveLock);
+  refuse_altered_log(rel);
   Datum values[3] = {ObjectIdGetDatum(relid), FullTransactionIdGetDatum(GetTopFullTransactionId()),
                      Int32GetDatum(static_cast<int32>(GetCurrentCommandId(false)))};
   bool nulls[3] = {false, false, false};
   HeapTuple tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
   simple_heap_insert(rel, tuple);
-  // The log's one index is on (relid, xid), the table's two columns in order.
+  // The log's one index is on (relid, xid), the table's two columns in order (checked above).
   List* indexes = RelationGetIndexList(rel);
   ListCell* lc;
   foreach (lc, indexes) {
