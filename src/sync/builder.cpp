@@ -55,13 +55,52 @@ bool role_may_create_in(Oid role, const std::string& schema) {
   });
 }
 
-// The caller may act as `role` (as ScopedOwner requires), else 42501 naming `what`.
-void require_privs_of(Oid role, const std::string& what) {
-  if (!current_user_has_privs_of(role)) {
-    throw Error(sqlstate::kInsufficientPrivilege,
-                "permission denied to rebuild " + what + " as " + describe_role(role),
-                "Only a member of the owning role can rebuild it.");
+bool current_user_is_superuser() {
+  return pg_call([] { return superuser(); });
+}
+
+const char* verb_of(Action action) {
+  switch (action) {
+    case Action::kCreated: return "create";
+    case Action::kReplaced: return "replace";
+    default: return "rebuild";
   }
+}
+
+// The caller may act as `owner`, the role `what` belongs to, else 42501 (42704 when the role
+// is gone), as ScopedOwner would refuse, in the words of issue 10's rules.
+void require_acting_for(Oid owner, const char* verb, const std::string& what) {
+  if (!role_exists(owner)) {
+    throw Error(sqlstate::kUndefinedObject,
+                "cannot build " + what + ": its owner role no longer exists",
+                "It was registered by " + describe_role(owner) + ".",
+                "Register it again as an existing role (a superuser may), or unregister it.");
+  }
+  if (current_user_has_privs_of(owner)) return;
+  throw Error(sqlstate::kInsufficientPrivilege,
+              "permission denied to " + std::string(verb) + " " + what + ": " +
+                  describe_role(current_user_id()) + " does not have the privileges of its owner, " +
+                  describe_role(owner),
+              "pg_viewmgr builds a view as its owner; only that role, its members and superusers may.");
+}
+
+// A new relation for `owner` in `schema`, where the owner may not create: only a superuser
+// can make it (created by the caller, then handed over, as only a superuser may ALTER ...
+// OWNER TO a role without CREATE on the schema).
+void require_may_hand_over(Oid owner, const std::string& schema, const char* verb,
+                           const std::string& what) {
+  if (current_user_is_superuser()) return;
+  throw Error(sqlstate::kInsufficientPrivilege,
+              "permission denied to " + std::string(verb) + " " + what + ": its owner, " +
+                  describe_role(owner) + ", has no CREATE privilege on schema " + quote_ident(schema),
+              "Only a superuser may create a relation for a role that cannot create in its schema, "
+              "as only a superuser may hand one over with ALTER ... OWNER TO.",
+              "Grant CREATE on schema " + quote_ident(schema) + " to " + describe_role(owner) +
+                  ", or run this as a superuser.");
+}
+
+std::string owner_name(Oid owner) {
+  return std::string(pg_call([&] { return GetUserNameFromId(owner, false); }));
 }
 
 // The relations a view's definition reads (as its build resolved them), as oids.
@@ -94,7 +133,18 @@ void Builder::build(NodeId node, Action action, const SavedRelation* saved) {
   std::string started = clock_now();
   const char* operation = operation_of(action);
   auto live = live_relation(view.name);
-  ScopedOwner as_owner(owner_of(view, saved, live), view.display_name);
+  Oid owner = owner_of(view, saved, live);
+  // As the owner when it may create in the schema: exactly what it could run by hand.
+  // Otherwise the DDL runs as the caller, who acts for the owner, and a new relation is
+  // handed over to it; the query still runs only as the owner (run_create, refill).
+  std::optional<ScopedOwner> as_owner;
+  Oid hand_over_to = InvalidOid;
+  if (role_may_create_in(owner, view.name.schema)) {
+    as_owner.emplace(owner, view.display_name);
+  } else {
+    require_acting_for(owner, verb_of(action), view.display_name);
+    hand_over_to = owner;
+  }
   if (!live.has_value()) {
     if (auto renamed = renamed_to(view)) {
       rename_back(view, *renamed);
@@ -106,9 +156,11 @@ void Builder::build(NodeId node, Action action, const SavedRelation* saved) {
   std::vector<std::string> previously_built_indexes = view.built_indexes;
   bool new_relation = action == Action::kCreated || action == Action::kRebuilt ||
                       (action == Action::kReplaced && needs_view_ddl(view, live));
-  if (new_relation) create_view(view, live, saved);
+  if (new_relation) create_view(view, live, saved, hand_over_to);
   if (view.materialized) sync_indexes(view, live->oid, new_relation);
-  if (!new_relation && view.materialized && view.with_data && !live->populated) refill(view, live->oid);
+  if (!new_relation && view.materialized && view.with_data && !live->populated) {
+    refill(view, live->oid, owner);
+  }
   apply_comment(view);
   if (saved != nullptr) {
     restore_saved(view, *saved, previously_built_indexes,
@@ -130,7 +182,7 @@ void Builder::rename_back(const ManagedView& view, const QualifiedName& current)
 }
 
 void Builder::create_view(ManagedView& view, std::optional<LiveRelation>& live,
-                          const SavedRelation* saved) {
+                          const SavedRelation* saved, Oid hand_over_to) {
   // Reads are resolved again for every build: the view binds to what exists now.
   view.reads = managed_.resolve(parse_definition(view.definition).reads, view.search_path);
   bool or_replace = live.has_value();
@@ -143,7 +195,7 @@ void Builder::create_view(ManagedView& view, std::optional<LiveRelation>& live,
   if (or_replace) live_state = save_relation(live->oid);
   ViewDdl ddl = view_ddl(view, view.name, or_replace ? &*live_state : saved);
   ddl.or_replace = or_replace;
-  run_create(view, ddl);
+  run_create(view, ddl, hand_over_to);
   live = live_relation(view.name);
   if (!live.has_value()) {
     throw Error(sqlstate::kInternalError, view.display_name + " vanished while being built");
@@ -155,7 +207,27 @@ void Builder::create_view(ManagedView& view, std::optional<LiveRelation>& live,
   }
 }
 
-void Builder::run_create(const ManagedView& view, const ViewDdl& ddl) {
+void Builder::run_create(const ManagedView& view, const ViewDdl& ddl, Oid hand_over_to) {
+  if (OidIsValid(hand_over_to)) {
+    // Created by the caller without running the query (CREATE VIEW runs none; a
+    // materialized view is made WITH NO DATA), handed over, then filled by a REFRESH that
+    // runs the query as the owner, as PostgreSQL's REFRESH does. A view replaced in place
+    // keeps its owner.
+    // (A safety net: Rebuild::run refused this before anything was dropped.)
+    if (!ddl.or_replace) require_may_hand_over(hand_over_to, ddl.name.schema, "create", view.display_name);
+    ViewDdl empty = ddl;
+    empty.with_data = false;
+    {
+      ScopedSearchPath scope(search_path_setting(view.search_path));
+      spi_execute(create_view_sql(empty));
+    }
+    if (!ddl.or_replace) {
+      spi_execute("ALTER " + object_kind(ddl.materialized) + ddl.name.display() + " OWNER TO " +
+                  quote_ident(owner_name(hand_over_to)));
+    }
+    if (ddl.materialized && ddl.with_data) refresh_as_owner(view, ddl.name, hand_over_to);
+    return;
+  }
   std::optional<PinnedSnapshot> snapshot;
   std::string started;
   if (ddl.materialized && ddl.with_data) {
@@ -217,13 +289,22 @@ void Builder::sync_indexes(ManagedView& view, Oid relid, bool new_relation) {
   }
 }
 
-void Builder::refill(const ManagedView& view, Oid relid) {
-  // REFRESH runs the query as the view's owner, as every build does (we are that owner here).
+void Builder::refill(const ManagedView& view, Oid relid, Oid owner) {
+  refresh_as_owner(view, view.name, owner);
+  pg_call([&] { record_change(relid); });
+}
+
+void Builder::refresh_as_owner(const ManagedView& view, const QualifiedName& target, Oid owner) {
+  // Tracking first, as for CREATE ... WITH DATA (run_create).
   MatviewSet::track_sources_of(relations_read(view));
   std::string started = clock_now();
   PinnedSnapshot snapshot = pin_snapshot();
-  spi_execute("REFRESH MATERIALIZED VIEW " + view.display_name);
-  pg_call([&] { record_change(relid); });
+  {
+    // A no-op where the build already runs as the owner.
+    ScopedOwner as_owner(owner, view.display_name);
+    spi_execute("REFRESH MATERIALIZED VIEW " + target.display());
+  }
+  // Recorded under the view's real name, as run_create does.
   record_refresh_state(view.name, snapshot, started);
 }
 
@@ -263,7 +344,17 @@ std::string Builder::create_index_named(const QualifiedName& on, Oid relid, cons
 
 Builder::Prebuilt Builder::prebuild(NodeId node, const SavedRelation* saved) {
   ManagedView& view = managed_.view(node);
-  ScopedOwner as_owner(owner_of(view, saved, std::nullopt), view.display_name);
+  Oid owner = owner_of(view, saved, std::nullopt);
+  // As in build(): as the owner where it may create, else handed over to it.
+  std::optional<ScopedOwner> as_owner;
+  Oid hand_over_to = InvalidOid;
+  if (role_may_create_in(owner, view.name.schema)) {
+    as_owner.emplace(owner, view.display_name);
+  } else {
+    require_acting_for(owner, "rebuild", view.display_name);
+    require_may_hand_over(owner, view.name.schema, "rebuild", view.display_name);
+    hand_over_to = owner;
+  }
   view.reads = managed_.resolve(parse_definition(view.definition).reads, view.search_path);
   Prebuilt pre;
   pre.started = clock_now();
@@ -272,7 +363,7 @@ Builder::Prebuilt Builder::prebuild(NodeId node, const SavedRelation* saved) {
   for (int attempt = 1; OidIsValid(relation_oid(pre.temporary)); attempt++) {
     pre.temporary.name = side_by_side_name(old_oid, attempt);
   }
-  run_create(view, view_ddl(view, pre.temporary, saved));
+  run_create(view, view_ddl(view, pre.temporary, saved), hand_over_to);
   Oid relid = relation_oid(pre.temporary);
   ScopedSearchPath scope(search_path_setting(view.search_path));
   for (const auto& spec : view.indexes) {
@@ -296,7 +387,14 @@ Builder::Prebuilt Builder::prebuild(NodeId node, const SavedRelation* saved) {
 
 void Builder::swap_in(NodeId node, const Prebuilt& pre, const SavedRelation* saved) {
   ManagedView& view = managed_.view(node);
-  ScopedOwner as_owner(owner_of(view, saved, std::nullopt), view.display_name);
+  Oid owner = owner_of(view, saved, std::nullopt);
+  // Renames need CREATE on the schema: as the caller (who built it) where the owner lacks it.
+  std::optional<ScopedOwner> as_owner;
+  if (role_may_create_in(owner, view.name.schema)) {
+    as_owner.emplace(owner, view.display_name);
+  } else {
+    require_acting_for(owner, "rebuild", view.display_name);
+  }
   spi_execute("ALTER MATERIALIZED VIEW " + pre.temporary.display() + " RENAME TO " +
               quote_ident(view.name.name));
   for (const auto& [built, final_name] : pre.index_renames) {
@@ -328,22 +426,46 @@ void Builder::recreate_unmanaged(const SavedRelation& saved) {
     restore_properties(saved, RestoreOptions{});
   } else {
     // Its owner may not create in the schema (ownership was handed over, or CREATE revoked
-    // since): created by the caller, who must be able to act as that owner, without data,
-    // and handed over as ALTER ... OWNER TO does by hand; the data is then filled by a
-    // REFRESH, which runs the query as the owner.
-    require_privs_of(saved.owner_id, saved.display_name);
+    // since): created by the caller (a superuser, checked before anything was dropped)
+    // without data, handed over as ALTER ... OWNER TO does by hand, and filled by a REFRESH,
+    // which runs the query as the owner. What it had is put back by the caller too: its
+    // indexes need CREATE on the schema, which the owner lacks.
+    require_acting_for(saved.owner_id, "rebuild", saved.display_name);
+    require_may_hand_over(saved.owner_id, saved.name.schema, "rebuild", saved.display_name);
     SavedRelation empty = saved;
     empty.populated = false;
     spi_execute(recreate_sql(empty));
     spi_execute(std::string("ALTER ") + (saved.materialized() ? "MATERIALIZED VIEW " : "VIEW ") +
                 saved.display_name + " OWNER TO " + quote_ident(saved.owner));
-    ScopedOwner as_owner(saved.owner_id, saved.display_name);
     if (saved.materialized() && saved.populated) {
+      ScopedOwner as_owner(saved.owner_id, saved.display_name);
       spi_execute("REFRESH MATERIALIZED VIEW " + saved.display_name);
     }
     restore_properties(saved, RestoreOptions{});
   }
   history_.add(saved.display_name, "rebuild", started, "succeeded", std::string("unmanaged dependent"));
+}
+
+void Builder::check_may_build(std::optional<NodeId> node, Action action,
+                              const SavedRelation* saved) {
+  if (action == Action::kUnchanged) return;
+  if (!node.has_value()) {
+    // An unmanaged dependent is always dropped and made again.
+    require_acting_for(saved->owner_id, "rebuild", saved->display_name);
+    if (!role_may_create_in(saved->owner_id, saved->name.schema)) {
+      require_may_hand_over(saved->owner_id, saved->name.schema, "rebuild", saved->display_name);
+    }
+    return;
+  }
+  const ManagedView& view = managed_.view(*node);
+  Oid owner = saved != nullptr ? saved->owner_id : owner_of(view, nullptr, live_relation(view.name));
+  // A registration whose role is gone is reported by the build itself (ScopedOwner).
+  if (!role_exists(owner)) return;
+  require_acting_for(owner, verb_of(action), view.display_name);
+  bool new_relation = action == Action::kCreated || action == Action::kRebuilt;
+  if (new_relation && !role_may_create_in(owner, view.name.schema)) {
+    require_may_hand_over(owner, view.name.schema, verb_of(action), view.display_name);
+  }
 }
 
 }  // namespace viewmgr::pg

@@ -44,24 +44,37 @@ class Builder {
   // Recreates a view pg_viewmgr does not manage, as its owner, with everything it had.
   void recreate_unmanaged(const SavedRelation& saved);
 
+  // Refuses (42501), before anything is dropped, a step of a rebuild the caller may not do
+  // by hand: acting for a view's owner needs its privileges, and a new relation for an owner
+  // without CREATE on the schema needs a superuser (who creates it and hands it over).
+  // `node` is the managed view, or nullopt for the unmanaged dependent `saved`.
+  void check_may_build(std::optional<NodeId> node, Action action, const SavedRelation* saved);
+
   // Writes the history rows of everything built (call before returning).
   void flush_history() { history_.flush(); }
 
  private:
   // The steps of build(), in order.
   void rename_back(const ManagedView& view, const QualifiedName& current);
-  void create_view(ManagedView& view, std::optional<LiveRelation>& live, const SavedRelation* saved);
+  // `hand_over_to`: the owner, when the caller creates the relation for it (run_create).
+  void create_view(ManagedView& view, std::optional<LiveRelation>& live, const SavedRelation* saved,
+                   Oid hand_over_to);
   void sync_indexes(ManagedView& view, Oid relid, bool new_relation);
   // Fills a materialized view registered WITH DATA that was emptied by hand.
-  void refill(const ManagedView& view, Oid relid);
+  void refill(const ManagedView& view, Oid relid, Oid owner);
+  // REFRESH of `target` (the view, or its side-by-side build) as `owner`, recording the
+  // refresh state under the view's name.
+  void refresh_as_owner(const ManagedView& view, const QualifiedName& target, Oid owner);
   void apply_comment(const ManagedView& view);
   void restore_saved(const ManagedView& view, const SavedRelation& saved,
                      const std::vector<std::string>& previously_built_indexes, bool indexes);
   void record(ManagedView& view, Oid relid, const char* operation, const std::string& started);
 
   // CREATE [MATERIALIZED] VIEW of `view` under `target` (WITH DATA runs a refresh that
-  // records what it saw), run with the view's search_path.
-  void run_create(const ManagedView& view, const ViewDdl& ddl);
+  // records what it saw), run with the view's search_path. With `hand_over_to` (an owner
+  // that may not create in the schema) it is created by the caller without running the
+  // query, handed over with ALTER ... OWNER TO, and filled by a REFRESH as the owner.
+  void run_create(const ManagedView& view, const ViewDdl& ddl, Oid hand_over_to);
   // The CREATE for `view` under `target`, keeping from `before` (what stood there) hand-set
   // view options, or the storage parameters, tablespace and populated state of a
   // materialized view.

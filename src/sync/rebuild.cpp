@@ -111,6 +111,10 @@ void Rebuild::run(const std::function<void()>& between) {
   std::vector<RebuildStep> plain;
   for (const auto& step : steps_) plain.push_back(step.step);
   std::vector<bool> side_by_side = side_by_side_steps(plain, graph_, side_by_side_);
+  // Every refusal of who may build what comes before anything is built, dropped or run.
+  for (const auto& step : steps_) {
+    builder.check_may_build(step.managed, step.step.action, saved_of(step.step.name));
+  }
   // Materialized views whose sources stay as they are get their new version built before
   // anything is dropped; the old one stays readable until the swap.
   std::map<std::string, Builder::Prebuilt> prebuilt;

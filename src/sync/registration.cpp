@@ -63,7 +63,9 @@ void require_create_rights(const QualifiedName& name) {
     }
     bool owns = pg_call([&] { return compat::owns_relation(relid, GetUserId()); });
     if (!owns) {
-      throw Error(sqlstate::kInsufficientPrivilege, "must be owner of view " + name.display());
+      throw Error(sqlstate::kInsufficientPrivilege,
+                  std::string("must be owner of ") +
+                      (relkind == RELKIND_MATVIEW ? "materialized view " : "view ") + name.display());
     }
     return;
   }
