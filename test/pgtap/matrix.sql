@@ -47,11 +47,12 @@ CREATE ROLE mx_memcr_c NOLOGIN IN ROLE mx_own_c;
 CREATE ROLE mx_memcr_n NOLOGIN IN ROLE mx_own_n;
 CREATE ROLE mx_str_c NOLOGIN;        -- unrelated, with CREATE on mx
 CREATE ROLE mx_str_n NOLOGIN;        -- unrelated, without it
+CREATE ROLE mx_both NOLOGIN IN ROLE mx_own_c, mx_own_n;  -- a member of both owners
 CREATE ROLE mx_reader NOLOGIN;       -- only ever granted SELECT
 -- The table's owner. Every caller may alter the table (run_with_dependents): what decides
 -- is who may rebuild what reads it. No CREATE on mx comes with it.
 CREATE ROLE mx_tab NOLOGIN;
-GRANT mx_tab TO mx_own_c, mx_own_n, mx_mem_c, mx_mem_n, mx_memcr_c, mx_memcr_n, mx_str_c, mx_str_n;
+GRANT mx_tab TO mx_own_c, mx_own_n, mx_mem_c, mx_mem_n, mx_memcr_c, mx_memcr_n, mx_str_c, mx_str_n, mx_both;
 
 CREATE SCHEMA mx;
 GRANT USAGE ON SCHEMA mx TO PUBLIC;
@@ -82,7 +83,10 @@ INSERT INTO mx.ops VALUES ('register', 1), ('rebuild', 2), ('sync', 3), ('sync_m
 
 CREATE TABLE mx.objects (object text PRIMARY KEY, ord int, target text);
 INSERT INTO mx.objects VALUES ('managed view', 1, 'mx.v'), ('managed materialized view', 2, 'mx.m'),
-  ('unmanaged dependents', 3, 'mx.b'), ('history', 4, NULL);
+  ('unmanaged dependents', 3, 'mx.b'), ('history', 4, NULL),
+  -- finding 1's case: a managed view of the owner with CREATE, read by hand-made views a
+  -- superuser handed over to the owner without CREATE
+  ('dependents of another owner', 5, 'mx.b');
 
 -- What each operation runs, per object; its one-line result.
 CREATE FUNCTION mx.op_sql(op text, object text) RETURNS text LANGUAGE sql IMMUTABLE AS $f$
@@ -146,6 +150,8 @@ CREATE FUNCTION mx.facts(object text) RETURNS text LANGUAGE sql AS $f$
     WHEN 'managed materialized view' THEN mx.rel_facts('mx.m', 'm')
     WHEN 'unmanaged dependents' THEN concat_ws('; ', mx.rel_facts('mx.b', 'b'), mx.rel_facts('mx.hv', 'hv'),
                                               mx.rel_facts('mx.hm', 'hm'))
+    WHEN 'dependents of another owner' THEN concat_ws('; ', mx.rel_facts('mx.b', 'b'), mx.rel_facts('mx.hv', 'hv'),
+                                                     mx.rel_facts('mx.hm', 'hm'))
     ELSE (SELECT format('history c=%s n=%s', count(*) FILTER (WHERE owner = 'mx_own_c'::regrole),
                         count(*) FILTER (WHERE owner = 'mx_own_n'::regrole)) FROM viewmgr.history)
   END
@@ -200,6 +206,20 @@ BEGIN
     CREATE MATERIALIZED VIEW mx.hm AS SELECT a, current_user::text AS who FROM mx.b;
     CREATE INDEX hm_a ON mx.hm (a);
     GRANT SELECT ON mx.hv, mx.hm TO mx_reader;
+  ELSIF object = 'dependents of another owner' THEN
+    PERFORM viewmgr.register('mx.b', 'SELECT a, b FROM mxt.t');
+    GRANT SELECT ON mx.b TO mx_own_n;
+    RESET ROLE;
+    -- A DBA makes the reports and hands them over; their data is the owner's.
+    CREATE VIEW mx.hv AS SELECT a, b FROM mx.b;
+    CREATE MATERIALIZED VIEW mx.hm AS SELECT a, current_user::text AS who FROM mx.b WITH NO DATA;
+    CREATE INDEX hm_a ON mx.hm (a);
+    GRANT SELECT ON mx.hv, mx.hm TO mx_reader;
+    ALTER VIEW mx.hv OWNER TO mx_own_n;
+    ALTER MATERIALIZED VIEW mx.hm OWNER TO mx_own_n;
+    SET ROLE mx_own_n;
+    REFRESH MATERIALIZED VIEW mx.hm;
+    EXECUTE format('SET ROLE %I', owner);
   END IF;
   IF op = 'sync' THEN
     -- The owner's change, declared to be applied by a later sync().
@@ -261,6 +281,23 @@ BEGIN
     WHEN 'managed materialized view' THEN 'm {o} a:integer,b:integer,who:text rows=2 who={o} idx=1 granted reg={o}'
     WHEN 'unmanaged dependents' THEN 'b {o} a:integer,b:integer not granted reg={o}; hv {o} a:integer,b:integer granted reg=none; hm {o} a:integer,who:text rows=2 who={o} idx=1 granted reg=none'
   END;
+  IF object = 'dependents of another owner' THEN
+    base := 'b mx_own_c a:integer,b:integer not granted reg=mx_own_c; hv mx_own_n a:integer,b:integer granted reg=none; hm mx_own_n a:integer,who:text rows=2 who=mx_own_n idx=1 granted reg=none';
+    IF op = 'register' THEN
+      outcome := 'ok: replaced';
+      facts := replace(base, 'b mx_own_c a:integer,b:integer ', 'b mx_own_c a:integer,b:integer,c:integer ') || ' | history: replace:mx_own_c';
+    ELSIF kind = 'superuser' THEN
+      outcome := CASE op WHEN 'rebuild' THEN 'ok: rebuilt' WHEN 'sync' THEN 'ok: mx.b:rebuilt'
+                         ELSE 'ok: mx.b:rebuilt,mx.hm:rebuilt,mx.hv:rebuilt' END;
+      facts := replace(replace(base, 'a:integer,b:integer ', 'a:integer,b:bigint ') , 'a:integer,b:integer ', 'a:integer,b:bigint ')
+               || ' | history: rebuild:mx_own_c,rebuild:mx_own_n';
+    ELSIF kind = 'owner of the base' THEN
+      outcome := '42501: permission denied to rebuild mx.hm: role "mx_own_c" does not have the privileges of its owner, role "mx_own_n"';
+    ELSE
+      outcome := '42501: permission denied to rebuild mx.hm: its owner, role "mx_own_n", has no CREATE privilege on schema mx';
+    END IF;
+    RETURN;
+  END IF;
   not_owner := format('42501: permission denied to %%s %s: role "%s" does not have the privileges of its owner, role "%s"',
                       target, caller, owner);
   no_create := format('42501: permission denied to %%s %s: its owner, role "%s", has no CREATE privilege on schema mx',
@@ -346,6 +383,17 @@ BEGIN
   IF outcome LIKE 'ok:%' AND facts IS NULL AND op IN ('rebuild', 'sync', 'run_with_dependents') THEN
     facts := replace(replace(base, 'a:integer,b:integer ', 'a:integer,b:bigint '), 'a:integer,b:integer,', 'a:integer,b:bigint,');
   END IF;
+  -- What a success writes to the history: operation and owner of each new row (the owner
+  -- decides who sees them), the same for a superuser's build as for the owner's.
+  IF facts IS NOT NULL AND op <> 'purge_history' THEN
+    facts := facts || ' | history: ' || CASE
+      WHEN op = 'register' THEN 'replace:{o}'
+      WHEN op IN ('rebuild', 'sync', 'run_with_dependents') THEN 'rebuild:{o}'
+      WHEN op = 'sync_missing' THEN 'create:{o}'
+      WHEN op IN ('refresh', 'refresh_all') THEN 'refresh:{o}'
+      WHEN op = 'unregister' THEN 'drop:{o}'
+      ELSE 'none' END;
+  END IF;
   facts := replace(facts, '{o}', owner);
 END
 $f$;
@@ -362,7 +410,14 @@ CREATE TABLE mx.cells AS
      AND NOT (p.op = 'sync_missing' AND o.object = 'unmanaged dependents')
      -- refresh of what is no materialized view: one cell, the same for everyone
      AND NOT (p.op = 'refresh' AND o.object <> 'managed materialized view'
-              AND (c.kind <> 'superuser' OR w.owner <> 'mx_own_c'));
+              AND (c.kind <> 'superuser' OR w.owner <> 'mx_own_c'))
+     AND o.object <> 'dependents of another owner'
+  UNION ALL
+  SELECT 1000 + row_number() OVER (ORDER BY p.ord, c.ord), c.kind, c.caller, 'mx_own_c', 'dependents of another owner', p.op
+    FROM (VALUES ('superuser', 'mx_su', 1), ('owner of the base', 'mx_own_c', 2),
+                 ('member of both owners', 'mx_both', 3)) AS c(kind, caller, ord)
+   CROSS JOIN mx.ops p
+   WHERE p.op IN ('register', 'rebuild', 'sync', 'run_with_dependents');
 
 SELECT plan((SELECT count(*)::int * 2 FROM mx.cells));
 
@@ -380,6 +435,7 @@ DECLARE
   code text;
   message text;
   label text;
+  last_history bigint;
 BEGIN
   FOR c IN SELECT * FROM mx.cells ORDER BY id LOOP
     e := mx.expected(c.kind, c.caller, c.owner, c.object, c.op);
@@ -388,6 +444,7 @@ BEGIN
     BEGIN
       PERFORM mx.setup(c.owner, c.object, c.op);
       before := mx.state();
+      last_history := (SELECT coalesce(max(id), 0) FROM viewmgr.history);
       BEGIN
         EXECUTE format('SET ROLE %I', c.caller);
         EXECUTE mx.op_sql(c.op, c.object) INTO result;
@@ -400,6 +457,11 @@ BEGIN
       END;
       after := mx.state();
       facts := mx.facts(c.object);
+      IF c.op <> 'purge_history' THEN
+        facts := facts || ' | history: ' ||
+                 (SELECT coalesce(string_agg(DISTINCT operation || ':' || owner::regrole::text, ','), 'none')
+                    FROM viewmgr.history WHERE id > last_history);
+      END IF;
       RAISE EXCEPTION 'roll the cell back' USING ERRCODE = 'MXRB0';
     EXCEPTION WHEN SQLSTATE 'MXRB0' THEN
       NULL;
