@@ -6,6 +6,7 @@
 #include "pg/spi.hpp"
 #include "refresh/change_tracking.hpp"
 #include "sync/builder.hpp"
+#include "sync/name_bindings.hpp"
 
 namespace viewmgr::pg {
 
@@ -103,6 +104,12 @@ const SavedRelation* Rebuild::saved_of(const std::string& display_name) const {
 }
 
 void Rebuild::run(const std::function<void()>& between) {
+  // Before anything is built or dropped: a rebuild must not bind to other relations.
+  for (const auto& step : steps_) {
+    if (step.managed.has_value() && step.step.action != Action::kUnchanged) {
+      check_name_bindings(managed_.views()[*step.managed]);
+    }
+  }
   Builder builder(managed_);
   // pg_viewmgr's own DDL logs the changes it makes (Builder); the user's DDL in between is
   // seen by the event trigger as usual.
