@@ -5,7 +5,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_viewmgr;
-SELECT plan(22);
+SELECT plan(31);
 
 SET LOCAL client_min_messages = warning;
 SET LOCAL search_path = public;
@@ -78,6 +78,32 @@ SELECT is(rn.sync_changes(), NULL, 'after the renames: sync() runs no DDL');
 -- 5. A managed view renamed by hand is drift: sync() renames it back (out_of_band.sql).
 ALTER VIEW rn.v1 RENAME TO v1_moved;
 SELECT is(rn.sync_changes(), 'rn.v1: replaced', 'a managed view renamed by hand is renamed back');
+
+CREATE SCHEMA rx;
+CREATE TABLE rx.t (a int, b int);
+INSERT INTO rx.t VALUES (1, 10), (2, 20);
+SELECT viewmgr.register('rx.m', 'SELECT a, b FROM rx.t', materialized => true, indexes => ARRAY['(a)']);
+SELECT viewmgr.register('rx.v', 'SELECT a FROM rx.m');
+-- 6. mixed renames and other statements are refused, nothing changed
+CREATE TEMP TABLE before AS SELECT definition FROM viewmgr.managed_view WHERE relation_name = 'm';
+SELECT throws_ok($$SELECT * FROM viewmgr.run_with_dependents('ALTER TABLE rx.t RENAME COLUMN b TO bb; ALTER TABLE rx.t ALTER COLUMN a TYPE bigint')$$,
+                 '0A000', NULL, 'a script mixing a rename with other DDL is refused');
+SELECT ok(EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'rx.t'::regclass AND attname = 'b'),
+          'the refused script changed nothing');
+SELECT is((SELECT definition FROM viewmgr.managed_view WHERE relation_name = 'm'), (SELECT definition FROM before),
+          'the refused script left the registry as it was');
+-- 7. a materialized view: rename followed, data and indexes kept
+CREATE TEMP TABLE moid AS SELECT 'rx.m'::regclass::oid AS oid;
+SELECT results_eq($$SELECT view_name, action FROM viewmgr.run_with_dependents('ALTER TABLE rx.t RENAME COLUMN b TO bb')$$,
+                  $$VALUES ('rx.m'::text, 'unchanged'::text)$$,
+                  'run_with_dependents RENAME COLUMN: the managed view that followed, unchanged');
+SELECT is('rx.m'::regclass::oid, (SELECT oid FROM moid), 'the materialized view was not rebuilt');
+SELECT is((SELECT count(*)::int FROM rx.m), 2, 'it keeps its data');
+SELECT is((SELECT string_agg(view_name || ': ' || drift, ', ') FROM viewmgr.drift()), NULL, 'no drift');
+SELECT lives_ok($$SELECT * FROM viewmgr.run_with_dependents('ALTER TABLE rx.t ALTER COLUMN a TYPE bigint')$$,
+                'the materialized view rebuilds after the rename');
+SELECT is((SELECT count(*)::int FROM viewmgr.history WHERE view_name = 'rx.m' AND detail LIKE '%renamed%'), 1,
+          'history records the followed rename');
 
 SELECT * FROM finish();
 ROLLBACK;
