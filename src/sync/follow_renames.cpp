@@ -41,6 +41,32 @@ std::string without_trailing_semicolon(std::string text) {
 
 }  // namespace
 
+void follow_renamed_schemas() {
+  QueryResult moved = own_tables_query(
+      "SELECT m.schema_name, m.relation_name, n.nspname FROM viewmgr.managed_view m "
+      "JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.built_relid "
+      " AND c.relname OPERATOR(pg_catalog.=) m.relation_name AND c.relkind IN ('v', 'm') "
+      "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+      "WHERE pg_catalog.to_regnamespace(pg_catalog.quote_ident(m.schema_name)) IS NULL "
+      "AND NOT EXISTS (SELECT FROM viewmgr.managed_view o WHERE o.schema_name OPERATOR(pg_catalog.=) n.nspname "
+      " AND o.relation_name OPERATOR(pg_catalog.=) m.relation_name)");
+  for (const Row& row : moved.rows) {
+    QualifiedName from{*row[0], *row[1]};
+    QualifiedName to{*row[2], *row[1]};
+    std::vector<Param> names = {{from.schema}, {from.name}, {to.schema}};
+    own_tables_query("UPDATE viewmgr.managed_view SET schema_name = $3, updated_at = pg_catalog.now() "
+                     "WHERE schema_name = $1 AND relation_name = $2", names);
+    own_tables_query("UPDATE viewmgr.refresh_state SET schema_name = $3 "
+                     "WHERE schema_name = $1 AND relation_name = $2", names);
+    std::vector<Param> displays = {{from.display()}, {to.display()}};
+    own_tables_query(
+        "UPDATE viewmgr.managed_view SET reads = pg_catalog.array_replace(reads, $1, $2), "
+        "depends_on = pg_catalog.array_replace(depends_on, $1, $2) "
+        "WHERE reads OPERATOR(pg_catalog.@>) ARRAY[$1] OR depends_on OPERATOR(pg_catalog.@>) ARRAY[$1]",
+        displays);
+  }
+}
+
 std::vector<std::string> follow_renames(ManagedViews& managed,
                                         const std::optional<std::vector<NodeId>>& nodes) {
   std::vector<NodeId> todo;

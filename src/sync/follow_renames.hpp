@@ -20,6 +20,13 @@ namespace viewmgr::pg {
 // as built), canonical form and reads become those of the live query, in memory and in the
 // registry, with a history row. A view reading a managed view renamed by hand is left
 // alone: that rename is drift, which sync() undoes. Returns the views followed.
+// Before the registry is loaded: registrations whose schema no longer exists by name while
+// the relation last built stands, under its name, in another schema (ALTER SCHEMA ... RENAME
+// of the schema holding them) move with it: the schema is the same object, and renaming the
+// view back is impossible. Their refresh state and every reads / depends_on naming them
+// follow too.
+void follow_renamed_schemas();
+
 std::vector<std::string> follow_renames(ManagedViews& managed,
                                         const std::optional<std::vector<NodeId>>& nodes = std::nullopt);
 

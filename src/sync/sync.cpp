@@ -171,6 +171,7 @@ std::vector<SyncRow> sync_registry(bool dry_run) {
   if (!dry_run) {
     require_writable("viewmgr.sync");
     lock_registry();
+    follow_renamed_schemas();
   }
   ManagedViews managed(load_registry());
   return sync_views(managed, dry_run);
@@ -201,6 +202,7 @@ std::vector<SyncRow> run_renames_in_place(const std::string& ddl, const std::vec
       throw;
     }
   }
+  follow_renamed_schemas();
   ManagedViews managed(load_registry());
   std::vector<SyncRow> rows;
   for (const auto& name : follow_renames(managed)) {
@@ -218,6 +220,7 @@ std::vector<SyncRow> run_ddl_with_dependents(const std::string& ddl, const std::
   }
   lock_registry();
   std::vector<std::string> path = expand_search_path(search_path);
+  follow_renamed_schemas();
   if (renames_only(ddl)) return run_renames_in_place(ddl, path);
   std::vector<Oid> roots;
   for (const auto& ref : relations_changed_by(ddl)) {

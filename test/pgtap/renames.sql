@@ -5,7 +5,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_viewmgr;
-SELECT plan(31);
+SELECT plan(35);
 
 SET LOCAL client_min_messages = warning;
 SET LOCAL search_path = public;
@@ -104,6 +104,19 @@ SELECT lives_ok($$SELECT * FROM viewmgr.run_with_dependents('ALTER TABLE rx.t AL
                 'the materialized view rebuilds after the rename');
 SELECT is((SELECT count(*)::int FROM viewmgr.history WHERE view_name = 'rx.m' AND detail LIKE '%renamed%'), 1,
           'history records the followed rename');
+
+-- 8. The schema holding managed views renamed by hand: their registrations move with it.
+CREATE SCHEMA zz;
+CREATE TABLE zz.t (a int);
+SELECT viewmgr.register('zz.v', 'SELECT a FROM zz.t');
+SELECT viewmgr.register('rx.z', 'SELECT a FROM zz.v');
+ALTER SCHEMA zz RENAME TO zz2;
+SELECT is(rn.sync_changes(), NULL, 'schema of managed views renamed: sync() runs no DDL');
+SELECT is((SELECT count(*)::int FROM viewmgr.managed_view WHERE schema_name = 'zz2' AND relation_name = 'v'), 1,
+          'schema of managed views renamed: the registration moved with it');
+SELECT is((SELECT reads FROM viewmgr.managed_view WHERE relation_name = 'z'), ARRAY['zz2.v'],
+          'schema of managed views renamed: what reads it follows');
+SELECT is(rn.drift(), NULL, 'schema of managed views renamed: no drift after sync()');
 
 SELECT * FROM finish();
 ROLLBACK;
