@@ -198,6 +198,9 @@ void record_ddl_changes(FunctionCallInfo fcinfo) {
                 "viewmgr.track_ddl() must be called as an event trigger");
   }
   auto* event = reinterpret_cast<EventTriggerData*>(fcinfo->context);
+  // A rename or a move to another schema changes no relation's rows (views keep reading the
+  // same objects by oid): nothing turns stale.
+  if (IsA(event->parsetree, RenameStmt) || IsA(event->parsetree, AlterObjectSchemaStmt)) return;
   std::vector<Oid> relids;
   if (strcmp(event->event, "ddl_command_start") == 0) {
     relids = relations_named(event->parsetree);

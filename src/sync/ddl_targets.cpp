@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/error.hpp"
 #include "pg/boundary.hpp"
 
 extern "C" {
@@ -78,6 +79,41 @@ std::vector<RelationRef> relations_changed_by(const std::string& ddl) {
     if (!seen) refs.push_back(std::move(ref));
   }
   return refs;
+}
+
+bool renames_only(const std::string& ddl) {
+  const char* text = ddl.c_str();
+  struct Counts {
+    int renames;
+    int others;
+  };
+  Counts counts{0, 0};
+  try {
+    counts = pg_call([&] {
+      Counts c{0, 0};
+      ListCell* lc;
+      foreach (lc, raw_parser(text, RAW_PARSE_DEFAULT)) {
+        Node* stmt = lfirst_node(RawStmt, lc)->stmt;
+        if (IsA(stmt, RenameStmt) || IsA(stmt, AlterObjectSchemaStmt)) {
+          c.renames++;
+        } else {
+          c.others++;
+        }
+      }
+      return c;
+    });
+  } catch (PgError& error) {
+    prefix_message(error, "in the DDL given to run_with_dependents");
+    throw;
+  }
+  if (counts.renames > 0 && counts.others > 0) {
+    throw Error(sqlstate::kFeatureNotSupported,
+                "run_with_dependents cannot mix RENAME or SET SCHEMA with other statements",
+                "Renames run in place, without dropping any view; the other statements need "
+                "the dependent views dropped and recreated.",
+                "Run the renames in their own run_with_dependents call.");
+  }
+  return counts.renames > 0;
 }
 
 }  // namespace viewmgr::pg

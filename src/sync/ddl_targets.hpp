@@ -15,4 +15,10 @@ namespace viewmgr::pg {
 // position. Other statements are allowed and simply name no target.
 std::vector<RelationRef> relations_changed_by(const std::string& ddl);
 
+// Whether every statement of `ddl` is a RENAME (of anything, columns and schemas included)
+// or SET SCHEMA: DDL that no view has to be dropped for. A script mixing them with other
+// statements is refused (0A000): the views recreated after it would be built from text
+// naming what the renames changed.
+bool renames_only(const std::string& ddl);
+
 }  // namespace viewmgr::pg

@@ -13,6 +13,7 @@
 #include "sync/assess.hpp"
 #include "sync/builder.hpp"
 #include "sync/ddl_targets.hpp"
+#include "sync/follow_renames.hpp"
 #include "sync/rebuild.hpp"
 
 extern "C" {
@@ -72,6 +73,9 @@ std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
     for (NodeId node = 0; node < graph.size(); node++) scoped_nodes.push_back(node);
   }
   managed.check_declared_dependencies(scoped_nodes);
+  // Renames PostgreSQL made since the last build are followed first (no DDL), so the views
+  // are judged and rebuilt from text that names what they read now.
+  if (!dry_run) follow_renames(managed, scoped_nodes);
 
   // Assessed in build order, so a view's need is judged after its sources' needs.
   std::vector<ViewNeed> needs(graph.size());
@@ -105,6 +109,7 @@ std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
 std::vector<SyncRow> rebuild_dependents(ManagedViews& managed, const std::vector<Oid>& roots,
                                         const std::function<void()>& between) {
   managed.check_cycles();
+  follow_renames(managed);
   Rebuild rebuild = Rebuild::prepare(managed, RebuildPlan{}, roots);
   rebuild.run(between);
   std::vector<SyncRow> rows;
@@ -166,6 +171,7 @@ std::vector<SyncRow> sync_registry(bool dry_run) {
   if (!dry_run) {
     require_writable("viewmgr.sync");
     lock_registry();
+    follow_renamed_schemas();
   }
   ManagedViews managed(load_registry());
   return sync_views(managed, dry_run);
@@ -181,6 +187,32 @@ std::vector<OrderRow> dependency_order_rows() {
   return rows;
 }
 
+namespace {
+
+// RENAME, RENAME COLUMN and SET SCHEMA leave every view reading the same objects: nothing is
+// dropped; the DDL runs as it is and the registry follows what it renamed. The rows are the
+// managed views whose definition followed.
+std::vector<SyncRow> run_renames_in_place(const std::string& ddl, const std::vector<std::string>& path) {
+  {
+    ScopedSearchPath scope(search_path_setting(path));
+    try {
+      spi_execute(ddl);
+    } catch (PgError& error) {
+      prefix_message(error, "the DDL failed");
+      throw;
+    }
+  }
+  follow_renamed_schemas();
+  ManagedViews managed(load_registry());
+  std::vector<SyncRow> rows;
+  for (const auto& name : follow_renames(managed)) {
+    rows.push_back({name, "unchanged", "managed; its definition follows the rename"});
+  }
+  return rows;
+}
+
+}  // namespace
+
 std::vector<SyncRow> run_ddl_with_dependents(const std::string& ddl, const std::string& search_path) {
   require_writable("viewmgr.run_with_dependents");
   if (ddl.find_first_not_of(" \t\r\n\f") == std::string::npos) {
@@ -188,6 +220,8 @@ std::vector<SyncRow> run_ddl_with_dependents(const std::string& ddl, const std::
   }
   lock_registry();
   std::vector<std::string> path = expand_search_path(search_path);
+  follow_renamed_schemas();
+  if (renames_only(ddl)) return run_renames_in_place(ddl, path);
   std::vector<Oid> roots;
   for (const auto& ref : relations_changed_by(ddl)) {
     std::vector<std::string> parts;
