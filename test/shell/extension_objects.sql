@@ -81,7 +81,7 @@ WITH ext AS (
   UNION ALL
   -- columns, in their order
   SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::regclass, c.oid, 0),
-         concat_ws(' ', 'column', row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum),
+         concat_ws(' ', 'column', lpad((row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum))::text, 3, '0'),
                    quote_ident(a.attname), pg_catalog.format_type(a.atttypid, a.atttypmod),
                    'not null', a.attnotnull, 'default', pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
                    'identity', nullif(a.attidentity, ''), 'generated', nullif(a.attgenerated, ''),

@@ -190,10 +190,11 @@ update_from() {
   stamp="$commit $("$PG_CONFIG" --version)"
   if [ "$(cat "$old_build/.built-from" 2>/dev/null)" != "$stamp" ] || [ ! -f "$old_build/pg_viewmgr.so" ]; then
     rm -rf "$old_build"
+    mkdir -p "$old_build"
     if ! scripts/release_sources.sh extract "$version" "$old_build" >"$old_build.log" 2>&1 ||
       ! make -s -C "$old_build" -j"$(nproc)" PG_CONFIG="$PG_CONFIG" >>"$old_build.log" 2>&1; then
       ok "$version builds on PostgreSQL $major" "failed: see $old_build.log" "built"
-      tail -n 5 "$old_build.log" | sed 's/^/#   /'
+      tail -n 5 "$old_build.log" | sed 's/^/#   /' || true
       return
     fi
     echo "$stamp" >"$old_build/.built-from"
