@@ -121,7 +121,8 @@ create() {
 # as they are in the work tree; without git, everything but build products) into the chroot
 # at /work/pg_viewmgr. Every file of the previous copy except build products (build/, *.o,
 # *.d, *.so) is removed first, so a source deleted here disappears there too, and builds
-# there stay incremental.
+# there stay incremental. The sources of the old releases go along as tarballs in
+# build/release-sources (scripts/release_sources.sh), for the upgrade test.
 copy() {
   local n=$1 src dest
   need_root
@@ -144,10 +145,18 @@ copy() {
     (cd "$src" && git ls-files -z --cached --others --exclude-standard |
       while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
       tar --null -T - -cf -) | tar -xf - -C "$dest"
+    # The copy has no .git: the upgrade test (test/shell/upgrade.sh) builds the old releases
+    # from these tarballs of their sources instead (kept under build/, one per commit).
+    "$src/scripts/release_sources.sh" export "$dest/build/release-sources"
   else
     (cd "$src" && tar --exclude=./build --exclude=./.git --exclude=./tmp_check \
       --exclude=./results --exclude=./output_iso --exclude='*.o' --exclude='*.so' \
       --exclude='*.d' -cf - .) | tar -xf - -C "$dest"
+    # Tarballs of the old releases exported where the history was, if any.
+    if [ -d "$src/build/release-sources" ]; then
+      mkdir -p "$dest/build/release-sources"
+      cp -p "$src"/build/release-sources/*.tar "$dest/build/release-sources/" 2>/dev/null || true
+    fi
   fi
 }
 
