@@ -49,8 +49,12 @@
 #   DEPLOY_BENCH_REBUILD=1        0 skips part 3
 #   DEPLOY_BENCH_INSTALL=private  private (default) | system | none, as in bench/lib.sh
 #   DEPLOY_BENCH_KEEP=1           keep the work directory
+#   DEPLOY_BENCH_LARGE_PER_LEVEL=1000  views a level of the large set (1000: the SPEC's
+#                                 10,000 views; smaller values for a quick look)
+#   DEPLOY_BENCH_DEPENDENTS=2000  dependents of the rebuilt view in part 3
 #   VIEWMGR_CLUSTER_DIR, VIEWMGR_PORT  the throwaway cluster (default /tmp/vm_deploy_bench,
-#                                 55473; removed at exit); part 3 uses port + 1
+#                                 55473; removed at exit)
+#   DEPLOY_BENCH_REBUILD_PORT     the port of part 3's cluster (default VIEWMGR_PORT + 1)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -61,12 +65,14 @@ SEED=${DEPLOY_BENCH_SEED:-20240615}
 MAX_LOCKS=${DEPLOY_BENCH_MAX_LOCKS:-256}
 export VIEWMGR_CLUSTER_DIR=${VIEWMGR_CLUSTER_DIR:-/tmp/vm_deploy_bench}
 export VIEWMGR_PORT=${VIEWMGR_PORT:-55473}
-REBUILD_PORT=$((VIEWMGR_PORT + 1))
+REBUILD_PORT=${DEPLOY_BENCH_REBUILD_PORT:-$((VIEWMGR_PORT + 1))}
+LARGE_PER_LEVEL=${DEPLOY_BENCH_LARGE_PER_LEVEL:-1000}
+DEPENDENTS=${DEPLOY_BENCH_DEPENDENTS:-2000}
 
 source "$ROOT/bench/lib.sh"
 bench_prepare DEPLOY_BENCH
 
-for size in small:10 mid:100 large:1000; do
+for size in small:10 mid:100 large:$LARGE_PER_LEVEL; do
   python3 "$ROOT/bench/sync_bench_gen.py" "$WORK/${size%%:*}" --seed "$SEED" --per-level "${size##*:}" >/dev/null
   # The register calls without their BEGIN/COMMIT: each side sets its own transaction.
   sed '/^BEGIN;$/d;/^COMMIT;$/d;/^\\set ON_ERROR_STOP/d' "$WORK/${size%%:*}/register.sql" >"$WORK/${size%%:*}/register_body.sql"
@@ -348,9 +354,9 @@ A_MED=$(med A) B_MED=$(med B) C_MED=$(med C) D_MED=$(med D) E_MED=$(med E) F_MED
 
 REBUILD_SUMMARY=
 if [ "${DEPLOY_BENCH_REBUILD:-1}" = 1 ]; then
-  echo "part 3: rebuild with 2,000 dependents (bench/rebuild_bench.sh)"
+  echo "part 3: rebuild with $DEPENDENTS dependents (bench/rebuild_bench.sh)"
   "$ROOT/scripts/cluster.sh" stop >/dev/null 2>&1 || true
-  REBUILD_BENCH_DEPENDENTS=2000 REBUILD_BENCH_RUNS=$RUNS REBUILD_BENCH_WARMUP=1 \
+  REBUILD_BENCH_DEPENDENTS=$DEPENDENTS REBUILD_BENCH_RUNS=$RUNS REBUILD_BENCH_WARMUP=1 \
     REBUILD_BENCH_INSTALL=${DEPLOY_BENCH_INSTALL:-private} \
     VIEWMGR_CLUSTER_DIR="$VIEWMGR_CLUSTER_DIR.rebuild" VIEWMGR_PORT=$REBUILD_PORT \
     "$ROOT/bench/rebuild_bench.sh" >"$WORK/rebuild.out" 2>&1 || { cat "$WORK/rebuild.out" >&2; exit 1; }
@@ -401,7 +407,7 @@ printf '  apply => false:            at %d views %s ms, at %d views %s ms: %sx  
   "$N_SMALL" "$SN" "$N_LARGE" "$LN" "$(ratio "$LN" "$SN")"
 if [ -n "$REBUILD_SUMMARY" ]; then
   echo
-  echo "-- part 3 (bench/rebuild_bench.sh, REBUILD_BENCH_DEPENDENTS=2000, RUNS=$RUNS) --"
+  echo "-- part 3 (bench/rebuild_bench.sh, REBUILD_BENCH_DEPENDENTS=$DEPENDENTS, RUNS=$RUNS) --"
   echo "$REBUILD_SUMMARY"
 fi
 if [ "${#PROBLEMS[@]}" -gt 0 ]; then
