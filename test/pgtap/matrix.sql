@@ -345,7 +345,11 @@ BEGIN
     ELSIF object = 'unmanaged dependents' THEN
       outcome := '42704: "mx.hm" is not a managed view';
     ELSIF NOT may_act THEN
-      outcome := '42501: must be owner of materialized view m';
+      -- REFRESH's own refusal: PostgreSQL 17 made REFRESH need the MAINTAIN privilege
+      -- (owners have it) instead of ownership, and words the refusal as a privilege.
+      outcome := CASE WHEN current_setting('server_version_num')::int >= 170000
+                      THEN '42501: permission denied for materialized view m'
+                      ELSE '42501: must be owner of materialized view m' END;
     ELSE
       outcome := 'ok: mx.m:refreshed';
       facts := replace(base, 'rows=2', 'rows=3');
