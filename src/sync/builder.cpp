@@ -1,3 +1,16 @@
+// Building one view: the DDL pg_viewmgr runs for a managed view, and as whom it runs.
+//
+// Map, top to bottom:
+//   who may act for an owner       owner_of, role_may_create_in, require_acting_for
+//   Builder::build                 one step of a plan: create, replace, re-index or rename back
+//   create_view / run_create       the CREATE itself; where the owner lacks CREATE on the schema,
+//                                  created as the caller without running the query, handed over
+//                                  with ALTER ... OWNER TO, then filled by refresh_as_owner
+//   sync_indexes, apply_comment,   what is declared besides the query
+//   restore_saved, record
+//   prebuild / swap_in             a materialized view built side by side, swapped in by renames
+//   recreate_unmanaged             a hand-made dependent put back as it was saved
+//   check_may_build                every refusal of a rebuild, made before anything is dropped
 #include "sync/builder.hpp"
 
 #include <algorithm>

@@ -189,11 +189,8 @@ std::vector<OrderRow> dependency_order_rows() {
 
 namespace {
 
-// RENAME, RENAME COLUMN and SET SCHEMA leave every view reading the same objects: nothing is
-// dropped; the DDL runs as it is and the registry follows what it renamed. The rows are the
-// managed views whose definition followed.
-std::vector<SyncRow> run_renames_in_place(const std::string& ddl, const std::vector<std::string>& path) {
-  {
+// The user's DDL, run under the search_path it was given with; its errors say whose they are.
+void run_user_ddl(const std::string& ddl, const std::vector<std::string>& path) {
     ScopedSearchPath scope(search_path_setting(path));
     try {
       spi_execute(ddl);
@@ -201,7 +198,13 @@ std::vector<SyncRow> run_renames_in_place(const std::string& ddl, const std::vec
       prefix_message(error, "the DDL failed");
       throw;
     }
-  }
+}
+
+// RENAME, RENAME COLUMN and SET SCHEMA leave every view reading the same objects: nothing is
+// dropped; the DDL runs as it is and the registry follows what it renamed. The rows are the
+// managed views whose definition followed.
+std::vector<SyncRow> run_renames_in_place(const std::string& ddl, const std::vector<std::string>& path) {
+  run_user_ddl(ddl, path);
   follow_renamed_schemas();
   ManagedViews managed(load_registry());
   std::vector<SyncRow> rows;
@@ -231,15 +234,7 @@ std::vector<SyncRow> run_ddl_with_dependents(const std::string& ddl, const std::
     if (OidIsValid(oid)) roots.push_back(oid);
   }
   ManagedViews managed(load_registry());
-  return rebuild_dependents(managed, roots, [&] {
-    ScopedSearchPath scope(search_path_setting(path));
-    try {
-      spi_execute(ddl);
-    } catch (PgError& error) {
-      prefix_message(error, "the DDL failed");
-      throw;
-    }
-  });
+  return rebuild_dependents(managed, roots, [&] { run_user_ddl(ddl, path); });
 }
 
 int adopt(const std::optional<std::string>& view_name, const std::optional<std::string>& schema_name,
