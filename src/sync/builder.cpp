@@ -146,6 +146,14 @@ void Builder::build(NodeId node, Action action, const SavedRelation* saved) {
   std::string started = clock_now();
   const char* operation = operation_of(action);
   auto live = live_relation(view.name);
+  // A relation of that name that no build of this registration made: a hand-made view the
+  // registration now takes over. Said, not done silently.
+  std::optional<std::string> took_over;
+  if (live.has_value() && !view.is_built()) {
+    took_over = view.display_name + " existed and was not managed; it is managed from now on";
+    std::string text = *took_over;
+    pg_call([&] { ereport(NOTICE, (errmsg_internal("%s", text.c_str()))); });
+  }
   Oid owner = owner_of(view, saved, live);
   // As the owner when it may create in the schema: exactly what it could run by hand.
   // Otherwise the DDL runs as the caller, who acts for the owner, and a new relation is
@@ -179,7 +187,7 @@ void Builder::build(NodeId node, Action action, const SavedRelation* saved) {
     restore_saved(view, *saved, previously_built_indexes,
                   view.materialized && saved->materialized());
   }
-  record(view, live->oid, operation, started);
+  record(view, live->oid, operation, started, took_over);
 }
 
 void Builder::rename_back(const ManagedView& view, const QualifiedName& current) {
@@ -339,10 +347,10 @@ void Builder::restore_saved(const ManagedView& view, const SavedRelation& saved,
 }
 
 void Builder::record(ManagedView& view, Oid relid, const char* operation,
-                     const std::string& started) {
+                     const std::string& started, const std::optional<std::string>& detail) {
   mark_built(view, relid);
   recorder_.record(view);
-  history_.add(view.display_name, operation, started, "succeeded", std::nullopt);
+  history_.add(view.display_name, operation, started, "succeeded", detail);
 }
 
 std::string Builder::create_index_named(const QualifiedName& on, Oid relid, const std::string& spec) {
