@@ -5,7 +5,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_viewmgr;
-SELECT plan(54);
+SELECT plan(63);
 
 SET LOCAL client_min_messages = warning;
 SET LOCAL search_path = public;
@@ -158,6 +158,39 @@ CREATE VIEW dbaf.hand AS SELECT 1 AS x;
 SELECT is(viewmgr.register('dbaf.hand', 'SELECT 1 AS x, 2 AS y'), 'replaced', 'register over a hand-made view');
 SELECT matches((SELECT detail FROM viewmgr.history WHERE view_name = 'dbaf.hand' ORDER BY started_at DESC LIMIT 1),
                'was not managed', 'its history says it took over an unmanaged view');
+
+-- ---------------------------------------------------------------------------------------
+-- Finding 8: declared view options removed by hand were not drift; sync() and registering
+-- again said "unchanged" and a security option stayed gone.
+
+SELECT is(viewmgr.register('dbaf.v_opts', 'SELECT id, v FROM dbaf.t WHERE v > 5',
+                           view_options => ARRAY['check_option=local', 'security_barrier=true',
+                                                 'security_invoker=true']),
+          'created', 'a view with three declared options');
+ALTER VIEW dbaf.v_opts RESET (check_option);
+ALTER VIEW dbaf.v_opts SET (security_invoker = false);
+ALTER VIEW dbaf.v_opts RESET (security_barrier);
+SELECT is((SELECT string_agg(drift || ': ' || detail, '; ') FROM viewmgr.drift() WHERE view_name = 'dbaf.v_opts'),
+          'definition: view options changed outside pg_viewmgr: check_option=local, security_barrier=true, '
+          'security_invoker=true not set',
+          'drift names every declared option that is gone');
+SELECT is((SELECT state FROM viewmgr.status WHERE view_name = 'dbaf.v_opts'), 'drifted', 'status says drifted');
+SELECT is((SELECT action || ': ' || reason FROM viewmgr.sync() WHERE view_name = 'dbaf.v_opts'),
+          'replaced: view options changed outside pg_viewmgr: check_option=local, security_barrier=true, '
+          'security_invoker=true not set', 'sync() restores them');
+SELECT is((SELECT reloptions FROM pg_class WHERE oid = 'dbaf.v_opts'::regclass),
+          ARRAY['check_option=local', 'security_barrier=true', 'security_invoker=true'], 'all three are back');
+SELECT is((SELECT count(*) FROM viewmgr.drift() WHERE view_name = 'dbaf.v_opts'), 0::bigint, 'no drift left');
+ALTER VIEW dbaf.v_opts SET (security_invoker = false);
+SELECT is(viewmgr.register('dbaf.v_opts', 'SELECT id, v FROM dbaf.t WHERE v > 5',
+                           view_options => ARRAY['check_option=local', 'security_barrier=true',
+                                                 'security_invoker=true']),
+          'replaced', 'registering again restores an option set by hand');
+SELECT is((SELECT reloptions FROM pg_class WHERE oid = 'dbaf.v_opts'::regclass),
+          ARRAY['check_option=local', 'security_barrier=true', 'security_invoker=true'], 'security_invoker is back');
+ALTER VIEW dbaf.v_opts SET (security_barrier = true);
+SELECT is((SELECT action FROM viewmgr.sync() WHERE view_name = 'dbaf.v_opts'), 'unchanged',
+          'setting a declared option to its declared value by hand is no change');
 
 SELECT * FROM finish();
 ROLLBACK;
