@@ -32,6 +32,20 @@ void prefix_message(PgError& error, const std::string& prefix) {
   });
 }
 
+void set_detail_if_missing(PgError& error, const std::string& detail) {
+  ErrorData* data = error.data();
+  if (data->detail != nullptr) return;
+  const char* d = detail.c_str();
+  data->detail = pg_call([&] { return MemoryContextStrdup(TopTransactionContext, d); });
+}
+
+void set_hint_if_missing(PgError& error, const std::string& hint) {
+  ErrorData* data = error.data();
+  if (data->hint != nullptr) return;
+  const char* h = hint.c_str();
+  data->hint = pg_call([&] { return MemoryContextStrdup(TopTransactionContext, h); });
+}
+
 namespace {
 
 int to_sqlstate(const std::string& code) {

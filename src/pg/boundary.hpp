@@ -40,6 +40,10 @@ class PgError : public std::exception {
 // Puts `prefix` before the error's message ("cannot rebuild x: <message>").
 void prefix_message(PgError& error, const std::string& prefix);
 
+// Gives the error a detail or a hint where PostgreSQL gave it none.
+void set_detail_if_missing(PgError& error, const std::string& detail);
+void set_hint_if_missing(PgError& error, const std::string& hint);
+
 // Copies the current error (we are in a PG_CATCH block) and clears PostgreSQL's error state.
 ErrorData* capture_current_error(MemoryContext caller_context);
 

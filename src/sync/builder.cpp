@@ -399,7 +399,12 @@ Builder::Prebuilt Builder::prebuild(NodeId node, const SavedRelation* saved) {
                                 index.definition) != view.built_indexes.end();
       if (declared) continue;
       std::string spec = index_spec_from_definition(index.definition, saved->display_name);
-      pre.index_renames.emplace_back(create_index_named(pre.temporary, relid, spec), index.name);
+      try {
+        pre.index_renames.emplace_back(create_index_named(pre.temporary, relid, spec), index.name);
+      } catch (PgError& error) {
+        explain_hand_made_index_failure(error, *saved, index);
+        throw;
+      }
       if (index.comment.has_value()) pre.hand_made_comments.emplace_back(index.name, *index.comment);
     }
   }

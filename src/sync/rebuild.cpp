@@ -127,8 +127,13 @@ void Rebuild::run(const std::function<void()>& between) {
   std::map<std::string, Builder::Prebuilt> prebuilt;
   for (std::size_t i = 0; i < steps_.size(); i++) {
     if (side_by_side[i]) {
-      prebuilt.emplace(steps_[i].step.name,
-                       builder.prebuild(*steps_[i].managed, saved_of(steps_[i].step.name)));
+      try {
+        prebuilt.emplace(steps_[i].step.name,
+                         builder.prebuild(*steps_[i].managed, saved_of(steps_[i].step.name)));
+      } catch (PgError& error) {
+        prefix_message(error, "cannot build " + steps_[i].step.name);
+        throw;
+      }
     }
   }
   drop_all();
@@ -148,7 +153,15 @@ void Rebuild::run(const std::function<void()>& between) {
         builder.recreate_unmanaged(*before);
       }
     } catch (PgError& error) {
-      prefix_message(error, "cannot build " + step.step.name);
+      if (step.managed.has_value()) {
+        prefix_message(error, "cannot build " + step.step.name);
+      } else {
+        prefix_message(error, "cannot rebuild " + step.step.name +
+                                  ", a view pg_viewmgr does not manage that depends on what it rebuilds");
+        set_hint_if_missing(error, "pg_viewmgr recreates such views as they were. Change or drop " +
+                                       step.step.name + " first, or bring it under management with "
+                                       "viewmgr.adopt() and declare its new definition with this change.");
+      }
       throw;
     }
   }

@@ -5,7 +5,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_viewmgr;
-SELECT plan(63);
+SELECT plan(69);
 
 SET LOCAL client_min_messages = warning;
 SET LOCAL search_path = public;
@@ -191,6 +191,27 @@ SELECT is((SELECT reloptions FROM pg_class WHERE oid = 'dbaf.v_opts'::regclass),
 ALTER VIEW dbaf.v_opts SET (security_barrier = true);
 SELECT is((SELECT action FROM viewmgr.sync() WHERE view_name = 'dbaf.v_opts'), 'unchanged',
           'setting a declared option to its declared value by hand is no change');
+
+-- ---------------------------------------------------------------------------------------
+-- Finding 4: failures were attributed to the wrong object. A hand-made index that cannot
+-- be restored on the rebuilt view is named as such; an unmanaged dependent that cannot be
+-- rebuilt is said to be one, with what to do.
+
+CREATE TABLE dbaf.items (id int PRIMARY KEY, sku text, qty int);
+SELECT viewmgr.register('dbaf.mv_items', 'SELECT id, sku FROM dbaf.items', materialized => true);
+CREATE INDEX mv_items_sku_by_hand ON dbaf.mv_items (sku);
+SELECT dbaf.refused($$SELECT viewmgr.register('dbaf.mv_items', 'SELECT id, qty FROM dbaf.items', materialized => true)$$,
+  '42703', '^cannot build dbaf.mv_items: cannot restore the index mv_items_sku_by_hand, made by hand: '
+           'column "sku" does not exist \| .*CREATE INDEX mv_items_sku_by_hand .*\| .*DROP INDEX dbaf.mv_items_sku_by_hand',
+  'a hand-made index the new definition cannot carry');
+DROP INDEX dbaf.mv_items_sku_by_hand;
+
+SELECT viewmgr.register('dbaf.v_items', 'SELECT id, sku FROM dbaf.items');
+CREATE VIEW dbaf.hand_uses_sku AS SELECT sku FROM dbaf.v_items;
+SELECT dbaf.refused($$SELECT viewmgr.register('dbaf.v_items', 'SELECT id, qty FROM dbaf.items')$$,
+  '42703', '^cannot rebuild dbaf.hand_uses_sku, a view pg_viewmgr does not manage that depends on what it rebuilds: '
+           'column v_items.sku does not exist \| .*\| .*Change or drop dbaf.hand_uses_sku first',
+  'an unmanaged dependent the new definition breaks');
 
 SELECT * FROM finish();
 ROLLBACK;
