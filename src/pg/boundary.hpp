@@ -113,6 +113,12 @@ std::optional<PgError> in_subtransaction(Fn&& fn) {
 // the statement pg_viewmgr built around it.
 [[noreturn]] void rethrow_against_text(PgError& error, const std::string& text);
 
+// An error positioned in STATEMENT (internalquery/internalpos, as SPI reports them) that
+// falls within PART, found at byte OFFSET of the statement: positioned in PART instead, so
+// that "LINE 1" is the first line of what the user wrote, not of the statement around it.
+void position_in_part(PgError& error, const std::string& statement, std::size_t offset,
+                      const std::string& part);
+
 // Raises a pg_viewmgr error as a real PostgreSQL ERROR (caught at once as PgError), for code
 // whose callers handle PostgreSQL errors only.
 [[noreturn]] void raise_as_pg_error(const viewmgr::Error& error);

@@ -117,6 +117,19 @@ std::string owner_name(Oid owner) {
 }
 
 // The relations a view's definition reads (as its build resolved them), as oids.
+// CREATE [OR REPLACE] [MATERIALIZED] VIEW, with an error in the definition positioned in
+// the definition as registered.
+void execute_view_ddl(const ViewDdl& ddl) {
+  std::string sql = create_view_sql(ddl);
+  try {
+    spi_execute(sql);
+  } catch (PgError& error) {
+    std::size_t at = sql.find(" AS\n" + ddl.query_text);
+    if (at != std::string::npos) position_in_part(error, sql, at + 4, ddl.query_text);
+    throw;
+  }
+}
+
 std::vector<Oid> relations_read(const ManagedView& view) {
   QueryResult rows = spi_query(
       "SELECT r FROM (SELECT pg_catalog.to_regclass(x)::pg_catalog.oid AS r "
@@ -240,7 +253,7 @@ void Builder::run_create(const ManagedView& view, const ViewDdl& ddl, Oid hand_o
     empty.with_data = false;
     {
       ScopedSearchPath scope(search_path_setting(view.search_path));
-      spi_execute(create_view_sql(empty));
+      execute_view_ddl(empty);
     }
     if (!ddl.or_replace) {
       spi_execute("ALTER " + object_kind(ddl.materialized) + ddl.name.display() + " OWNER TO " +
@@ -260,7 +273,7 @@ void Builder::run_create(const ManagedView& view, const ViewDdl& ddl, Oid hand_o
   }
   {
     ScopedSearchPath scope(search_path_setting(view.search_path));
-    spi_execute(create_view_sql(ddl));
+    execute_view_ddl(ddl);
   }
   // Recorded under the view's real name: a side-by-side build is swapped in within this
   // same transaction.
