@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
+#include "pg/lock_holders.hpp"
 #include "sync/definition.hpp"
 #include "registry/own_tables.hpp"
 #include "pg/scopes.hpp"
@@ -436,27 +437,6 @@ namespace {
 // One advisory lock key for the whole extension ("viewmgr" in ASCII).
 constexpr int64 kRegistryLockKey = INT64CONST(8531461325653202290);
 
-// Who holds the registry lock, for the error of a session that cannot have it. pg_locks
-// shows an int8 advisory key as its high and low halves (classid, objid) with objsubid 1.
-std::string registry_lock_holder() {
-  QueryResult holder = spi_query(
-      "SELECT a.pid::text, a.usename::text, coalesce(a.application_name, ''), a.state, "
-      "       pg_catalog.left(a.query, 200) "
-      "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
-      "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-      "  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) "
-      "  AND l.classid = $1::pg_catalog.oid AND l.objid = $2::pg_catalog.oid LIMIT 1",
-      {{std::to_string(static_cast<uint64>(kRegistryLockKey) >> 32)},
-       {std::to_string(static_cast<uint64>(kRegistryLockKey) & 0xffffffffu)}});
-  if (holder.rows.empty()) return "another session (which ended meanwhile)";
-  const Row& r = holder.rows[0];
-  std::string who = "the session of pid " + r[0].value_or("?") + " (role " + r[1].value_or("?");
-  if (r[2].has_value() && !r[2]->empty()) who += ", application " + *r[2];
-  who += ", " + r[3].value_or("unknown state") + ")";
-  if (r[4].has_value() && !r[4]->empty()) who += ": " + *r[4];
-  return who;
-}
-
 }  // namespace
 
 void lock_registry() {
@@ -467,7 +447,8 @@ void lock_registry() {
     return DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8, Int64GetDatum(kRegistryLockKey)));
   });
   if (got) return;
-  std::string holder = registry_lock_holder();
+  std::string holder = advisory_lock_holder(kRegistryLockKey);
+  if (holder.empty()) holder = "another session (which ended meanwhile)";
   try {
     pg_call([] { DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(kRegistryLockKey)); });
   } catch (PgError& error) {
