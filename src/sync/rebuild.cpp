@@ -119,8 +119,27 @@ void Rebuild::run(const std::function<void()>& between) {
   for (const auto& step : steps_) plain.push_back(step.step);
   std::vector<bool> side_by_side = side_by_side_steps(plain, graph_, side_by_side_);
   // Every refusal of who may build what comes before anything is built, dropped or run.
+  // All of them at once: a caller told of one view at a time would need as many attempts.
+  std::vector<Error> refusals;
   for (const auto& step : steps_) {
-    builder.check_may_build(step.managed, step.step.action, saved_of(step.step.name));
+    try {
+      builder.check_may_build(step.managed, step.step.action, saved_of(step.step.name));
+    } catch (Error& refusal) {
+      refusals.push_back(refusal);
+    }
+  }
+  if (!refusals.empty()) {
+    const Error& first = refusals.front();
+    std::string detail = first.detail();
+    if (refusals.size() > 1) {
+      detail += (detail.empty() ? "" : " ") + std::to_string(refusals.size() - 1) +
+                " more would be refused too: ";
+      for (std::size_t i = 1; i < refusals.size(); i++) {
+        detail += (i > 1 ? "; " : "") + std::string(refusals[i].what());
+      }
+      detail += ".";
+    }
+    throw Error(first.sqlstate(), first.what(), detail, first.hint());
   }
   // Materialized views whose sources stay as they are get their new version built before
   // anything is dropped; the old one stays readable until the swap.

@@ -5,7 +5,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_viewmgr;
-SELECT plan(69);
+SELECT plan(72);
 
 SET LOCAL client_min_messages = warning;
 SET LOCAL search_path = public;
@@ -212,6 +212,32 @@ SELECT dbaf.refused($$SELECT viewmgr.register('dbaf.v_items', 'SELECT id, qty FR
   '42703', '^cannot rebuild dbaf.hand_uses_sku, a view pg_viewmgr does not manage that depends on what it rebuilds: '
            'column v_items.sku does not exist \| .*\| .*Change or drop dbaf.hand_uses_sku first',
   'an unmanaged dependent the new definition breaks');
+
+-- ---------------------------------------------------------------------------------------
+-- Finding 3: run_with_dependents by a table's owner whose views belong to another role is
+-- refused before anything is dropped, naming every view it may not rebuild, not only the
+-- first.
+
+CREATE ROLE dbaf_app;
+CREATE ROLE dbaf_analyst;
+CREATE SCHEMA dbaf_sales AUTHORIZATION dbaf_app;
+CREATE SCHEMA dbaf_rpt AUTHORIZATION dbaf_analyst;
+GRANT USAGE ON SCHEMA dbaf_sales TO dbaf_analyst;
+GRANT USAGE ON SCHEMA dbaf TO dbaf_app;
+SET LOCAL ROLE dbaf_app;
+CREATE TABLE dbaf_sales.order_items (id int PRIMARY KEY, sku text);
+GRANT SELECT ON dbaf_sales.order_items TO dbaf_analyst;
+SET LOCAL ROLE dbaf_analyst;
+SELECT viewmgr.register('dbaf_rpt.v_a', 'SELECT id, sku FROM dbaf_sales.order_items');
+SELECT viewmgr.register('dbaf_rpt.v_b', 'SELECT id, sku FROM dbaf_sales.order_items');
+CREATE VIEW dbaf_rpt.hand_uses_sku AS SELECT sku FROM dbaf_rpt.v_a;
+SET LOCAL ROLE dbaf_app;
+SELECT dbaf.refused($$SELECT viewmgr.run_with_dependents('ALTER TABLE dbaf_sales.order_items ALTER COLUMN sku TYPE varchar(20)')$$,
+  '42501', '^permission denied to rebuild dbaf_rpt.v_a: role "dbaf_app" does not have the privileges of its owner, '
+           'role "dbaf_analyst" \| .* 2 more would be refused too: permission denied to rebuild dbaf_rpt.v_b: .*; '
+           'permission denied to rebuild dbaf_rpt.hand_uses_sku: ',
+  'every view the table''s owner may not rebuild is named');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;
