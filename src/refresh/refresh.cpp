@@ -244,6 +244,14 @@ std::vector<RefreshDone> run_schedule_here(const MatviewSet& set, RefreshSchedul
     target.reason = reasons.at(*node);
     std::string started = clock_now();
     auto failure = in_subtransaction([&] { done[*node] = refresh_one(target, WhenBusy::kSkip, history); });
+    // In REPEATABLE READ or SERIALIZABLE, a serialization failure means another transaction
+    // refreshed or changed this view's state after our snapshot: no refresh of it can be
+    // recorded in this transaction, nor its failure (that row is just as out of reach). The
+    // caller retries the transaction, as with any 40001; nothing is left behind.
+    if (failure.has_value() && failure->sqlerrcode() == ERRCODE_T_R_SERIALIZATION_FAILURE &&
+        pg_call([] { return IsolationUsesXactSnapshot(); })) {
+      throw *failure;
+    }
     if (failure.has_value()) {
       done[*node] = record_refresh_failure(target, started, RefreshFailure(*failure), history);
     }

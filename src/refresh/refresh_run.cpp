@@ -108,6 +108,21 @@ std::vector<RefreshRow> refresh_all_views(bool only_stale, std::optional<bool> c
     return !TransactionIdIsValid(GetTopTransactionIdIfAny()) &&
            compat::worker_can_connect_as(GetSessionUserId());
   });
+  // A REPEATABLE READ or SERIALIZABLE transaction sees one snapshot throughout. Workers
+  // commit after it was taken: to the transaction, the views they refreshed would still be
+  // stale (and hold rows it cannot see, where refreshed concurrently), so a second call
+  // would refresh them again over the workers' rows and fail to serialize. Refresh here,
+  // on the transaction's snapshot, which is what the transaction sees.
+  bool one_snapshot = pg_call([] { return IsolationUsesXactSnapshot(); });
+  if (use_workers && one_snapshot) {
+    use_workers = false;
+    pg_call([] {
+      ereport(NOTICE, (errmsg("refreshing in this session, one view at a time"),
+                       errdetail("The transaction is REPEATABLE READ or SERIALIZABLE: refresh "
+                                 "workers would refresh on snapshots it cannot see."),
+                       errhint("Locks on the refreshed views are held until the transaction ends.")));
+    });
+  }
   ManagedViews managed(load_registry(), false);
   recover_change_log();
   MatviewSet set(managed);
@@ -145,7 +160,7 @@ std::vector<RefreshRow> refresh_all_views(bool only_stale, std::optional<bool> c
     }
   }
   if (!done.has_value()) {
-    if (parallel > 1 && !holds_locks) {
+    if (parallel > 1 && !holds_locks && !one_snapshot) {
       pg_call([] {
         ereport(NOTICE, (errmsg("refreshing in this session, one view at a time"),
                          errdetail("The transaction has already written, or no background "
