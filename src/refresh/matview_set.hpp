@@ -64,6 +64,8 @@ class MatviewSet {
   static std::vector<Source> source_closure(const std::vector<Oid>& roots);
   // Installs or fixes the tracking trigger of one table; false where it cannot.
   static bool track_table(Oid relid, const std::string& name, char mode);
+  // How long tracking a table waits for its writers' locks.
+  static int tracking_lock_wait_ms();
   std::string name_of(Oid relid) const;
 
   std::vector<RefreshTarget> targets_;
