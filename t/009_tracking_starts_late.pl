@@ -63,4 +63,31 @@ is($node->safe_psql('postgres', $actions), 'public.m_o:skipped,public.m_p:refres
   'refresh_all() refreshes m_p');
 is($node->safe_psql('postgres', $state), 'fresh 3 of 3', 'and then it is fresh, with every row');
 
+# Tracking started by a refresh_all() whose views refresh workers refresh: the workers'
+# snapshots do not see the caller's transaction, yet what its log row stands for (writes
+# before the trigger fired always) they have seen. Fresh after one run, not stale again.
+my $o_state = q{SELECT state || ' ' || (SELECT n FROM m_o) || ' of ' || (SELECT count(*) FROM other)
+                  FROM viewmgr.status WHERE view_name = 'public.m_o'};
+$node->safe_psql('postgres', q{
+  ALTER TABLE other DISABLE TRIGGER viewmgr_track_changes;
+  INSERT INTO other VALUES (2);
+  ALTER TABLE other ENABLE TRIGGER viewmgr_track_changes;
+});
+is($node->safe_psql('postgres', $o_state), 'stale 1 of 2', 'm_o is stale (its trigger fires in origin mode only)');
+is($node->safe_psql('postgres', $actions),
+  'public.m_o:refreshed,public.m_p:skipped', 'refresh_all() makes the trigger fire always and refreshes m_o');
+is($node->safe_psql('postgres', $o_state), 'fresh 2 of 2', 'in a worker, and m_o is fresh then');
+is($node->safe_psql('postgres', $actions), 'public.m_o:skipped,public.m_p:skipped',
+  'a second refresh_all() refreshes nothing');
+
+# The same, with the caller writing the table after the workers' refreshes, in the same
+# transaction: that write is logged anew, never taken for one the workers saw.
+$node->safe_psql('postgres', q{
+  ALTER TABLE other DISABLE TRIGGER viewmgr_track_changes;
+  ALTER TABLE other ENABLE TRIGGER viewmgr_track_changes;
+});
+$node->safe_psql('postgres', "BEGIN; $actions; INSERT INTO other VALUES (3); COMMIT;");
+is($node->safe_psql('postgres', $o_state), 'stale 2 of 3',
+  'a write by the caller after the hand-over makes m_o stale');
+
 done_testing();

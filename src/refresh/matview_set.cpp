@@ -167,12 +167,17 @@ void MatviewSet::track_sources_of(const std::vector<Oid>& relids) {
       (void)track_table(source.relid, source.name, source.trigger_mode);
     }
   }
-  // The relations named themselves, when they are tables (the closure holds what they read).
+  // The relations named themselves, when they are tables, with their partitions and
+  // inheritance children at any depth (the closure holds what views read). All of them
+  // before the build's snapshot: a table tracked only afterwards counts as changed.
   QueryResult tables = spi_query(
+      "WITH RECURSIVE t(rel) AS (SELECT pg_catalog.unnest($1::pg_catalog.oid[]) "
+      "  UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN t ON i.inhparent = t.rel) "
       "SELECT c.oid, n.nspname, c.relname, "
       "  (SELECT g.tgenabled FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = $2) "
-      "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE c.oid = ANY ($1::pg_catalog.oid[]) AND c.relkind IN ('r', 'p')",
+      "FROM t JOIN pg_catalog.pg_class c ON c.oid = t.rel "
+      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE c.relkind IN ('r', 'p') ORDER BY c.oid",
       {{oid_array(relids)}, {std::string(kTrackingTrigger)}});
   for (const Row& row : tables.rows) {
     char mode = row[3] ? (*row[3])[0] : '\0';

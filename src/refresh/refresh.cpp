@@ -176,6 +176,12 @@ RefreshDone refresh_one_unchecked(const RefreshTarget& target, WhenBusy when_bus
 
   bool concurrently = use_concurrently(target);
   PinnedSnapshot snapshot = pin_snapshot();
+  // In a worker (no transaction id of its own yet): the caller's rows logged before the
+  // hand-over count as seen, as its own earlier commands' would in the caller's session.
+  if (target.caller_xid.has_value() && !snapshot.own_xid.has_value()) {
+    snapshot.own_xid = target.caller_xid;
+    snapshot.own_cid = target.caller_cid;
+  }
   {
     std::optional<ScopedSetting> lock_timeout;
     if (setting_lock_timeout_ms > 0) {

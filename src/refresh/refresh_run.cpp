@@ -6,6 +6,7 @@
 #include "core/refresh_schedule.hpp"
 #include "pg/boundary.hpp"
 #include "pg/compat.hpp"
+#include "refresh/change_tracking.hpp"
 #include "refresh/refresh_workers.hpp"
 #include "registry/history.hpp"
 #include "pg/spi.hpp"
@@ -150,7 +151,16 @@ std::vector<RefreshRow> refresh_all_views(bool only_stale, std::optional<bool> c
   RefreshSchedule schedule(set.graph(), stale, only_stale);
   std::optional<std::vector<RefreshDone>> done;
   if (workers.has_value() && workers->started()) {
-    done = workers->run(schedule, concurrently, reasons);
+    // What this transaction logged so far (tracking started on a table) counts as seen by
+    // the workers' refreshes, which come after it; what it logs from here on does not, and
+    // is logged afresh.
+    pg_call([] { CommandCounterIncrement(); });
+    FullTransactionId own = pg_call([] { return GetTopFullTransactionIdIfAny(); });
+    std::uint32_t caller_cid = pg_call([] { return GetCurrentCommandId(false); });
+    std::optional<std::string> caller_xid;
+    if (FullTransactionIdIsValid(own)) caller_xid = std::to_string(U64FromFullTransactionId(own));
+    forget_logged_tables();
+    done = workers->run(schedule, concurrently, reasons, caller_xid, caller_cid);
     if (workers->stranded()) {
       pg_call([] {
         ereport(NOTICE, (errmsg("refresh workers are gone; refreshing the rest in this session"),
