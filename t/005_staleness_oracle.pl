@@ -96,6 +96,9 @@ my @REGRESSION_SEEDS = (
       . 'partition p_1; refresh_all() cannot install its trigger meanwhile; once it commits, a '
       . 'refresh installs it without logging the write made before: m_c and m_p fresh without it',
     { timezone => 'Asia/Tokyo' }],
+  [510151078, 337, 'step 337 (every step kind): "the refresh never reached the gate": refresh(\'m_gate\') '
+      . 'waited (up to statement_timeout) to install the trigger on the untracked partition p_3, '
+      . 'whose lock a pending prepared transaction held', { timezone => 'Asia/Tokyo' }],
 );
 
 my $node;
