@@ -8,6 +8,7 @@
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
 #include "pg/scopes.hpp"
+#include "pg/settings.hpp"
 #include "pg/spi.hpp"
 #include "refresh/change_tracking.hpp"
 #include "registry/own_tables.hpp"
@@ -21,6 +22,7 @@ extern "C" {
 #include "catalog/pg_trigger.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
+#include "storage/proc.h"
 #include "storage/procarray.h"
 #include "utils/lsyscache.h"
 }
@@ -165,12 +167,17 @@ void MatviewSet::track_sources_of(const std::vector<Oid>& relids) {
       (void)track_table(source.relid, source.name, source.trigger_mode);
     }
   }
-  // The relations named themselves, when they are tables (the closure holds what they read).
+  // The relations named themselves, when they are tables, with their partitions and
+  // inheritance children at any depth (the closure holds what views read). All of them
+  // before the build's snapshot: a table tracked only afterwards counts as changed.
   QueryResult tables = spi_query(
+      "WITH RECURSIVE t(rel) AS (SELECT pg_catalog.unnest($1::pg_catalog.oid[]) "
+      "  UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN t ON i.inhparent = t.rel) "
       "SELECT c.oid, n.nspname, c.relname, "
       "  (SELECT g.tgenabled FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = $2) "
-      "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE c.oid = ANY ($1::pg_catalog.oid[]) AND c.relkind IN ('r', 'p')",
+      "FROM t JOIN pg_catalog.pg_class c ON c.oid = t.rel "
+      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE c.relkind IN ('r', 'p') ORDER BY c.oid",
       {{oid_array(relids)}, {std::string(kTrackingTrigger)}});
   for (const Row& row : tables.rows) {
     char mode = row[3] ? (*row[3])[0] : '\0';
@@ -183,6 +190,10 @@ bool MatviewSet::track_table(Oid relid, const std::string& name, char mode) {
   // As the caller: only where it may create triggers. In a subtransaction, so a table it
   // may not touch just stays untracked (and its views always count as stale).
   auto failure = in_subtransaction([&] {
+    // Creating or altering the trigger waits for the table's writers. One that stays (a
+    // prepared transaction, a long one) must not hold up the refresh: after a short wait
+    // the table stays untracked until the next try, and its views count as stale.
+    ScopedSetting lock_wait("lock_timeout", std::to_string(tracking_lock_wait_ms()));
     if (mode == '\0') {
       spi_execute(std::string("CREATE TRIGGER ") + kTrackingTrigger +
                   " AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON " + name +
@@ -197,14 +208,28 @@ bool MatviewSet::track_table(Oid relid, const std::string& name, char mode) {
         recordDependencyOn(&trigger, &extension, DEPENDENCY_AUTO);
       });
     }
-    // Fire in every session_replication_role. Writes made while it fired only in some
-    // modes are unknown, so the table counts as changed once.
+    // Fire in every session_replication_role. Writes made before the trigger fired in every
+    // mode (before it existed, or while it fired only in some modes) are in no log, so the
+    // table counts as changed once: views refreshed before now are stale until refreshed.
+    // (Those writers are all done: the trigger's lock waited for them. A refresh in this
+    // transaction from here on sees this row as its own earlier command's.)
     pg_call([&] {
       fire_tracking_trigger_always(relid);
-      if (mode != '\0') record_change(relid);
+      record_change(relid);
     });
   });
+  // A cancel or statement_timeout is the caller's, not this table's: it ends the statement.
+  if (failure.has_value() && failure->sqlerrcode() == ERRCODE_QUERY_CANCELED) throw *failure;
   return !failure.has_value();
+}
+
+int MatviewSet::tracking_lock_wait_ms() {
+  // viewmgr.lock_timeout when set, else a second; never longer than the caller's own
+  // lock_timeout.
+  constexpr int kDefaultWaitMs = 1000;
+  int wait = setting_lock_timeout_ms > 0 ? setting_lock_timeout_ms : kDefaultWaitMs;
+  int callers = pg_call([] { return LockTimeout; });
+  return callers > 0 ? std::min(wait, callers) : wait;
 }
 
 std::vector<MatviewSet::Staleness> MatviewSet::staleness() const {

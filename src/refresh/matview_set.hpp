@@ -2,6 +2,7 @@
 // through any depth of plain views, and other materialized views), the graph among them,
 // and which are stale: the change log against the snapshot each last refresh recorded.
 #pragma once
+#include <cstdint>
 #include "pg/postgres.hpp"
 
 #include <map>
@@ -21,6 +22,12 @@ struct RefreshTarget {
   QualifiedName name;
   std::optional<bool> concurrently;  // nullopt: where possible
   std::string reason;                // why it is refreshed (for the result and history)
+  // For a refresh worker: the transaction of the refresh_all() that handed it the view
+  // (xid8 text) and that transaction's command from which on its log rows are not seen.
+  // Its earlier rows only say that tracking started on a table (which waited for every
+  // writer before it), so a snapshot taken since has seen what they stand for.
+  std::optional<std::string> caller_xid;
+  std::uint32_t caller_cid = 0;
 };
 
 // Managed materialized views that exist, what each reads (tables, through any depth of plain
@@ -64,6 +71,8 @@ class MatviewSet {
   static std::vector<Source> source_closure(const std::vector<Oid>& roots);
   // Installs or fixes the tracking trigger of one table; false where it cannot.
   static bool track_table(Oid relid, const std::string& name, char mode);
+  // How long tracking a table waits for its writers' locks.
+  static int tracking_lock_wait_ms();
   std::string name_of(Oid relid) const;
 
   std::vector<RefreshTarget> targets_;

@@ -182,6 +182,12 @@ RefreshDone refresh_one_unchecked(const RefreshTarget& target, WhenBusy when_bus
 
   bool concurrently = use_concurrently(target);
   PinnedSnapshot snapshot = pin_snapshot();
+  // In a worker (no transaction id of its own yet): the caller's rows logged before the
+  // hand-over count as seen, as its own earlier commands' would in the caller's session.
+  if (target.caller_xid.has_value() && !snapshot.own_xid.has_value()) {
+    snapshot.own_xid = target.caller_xid;
+    snapshot.own_cid = target.caller_cid;
+  }
   // Only when the lock REFRESH takes is not free at once: who has it, before waiting.
   last_lock_holders.clear();
   LOCKMODE mode = concurrently ? ExclusiveLock : AccessExclusiveLock;
@@ -257,6 +263,14 @@ std::vector<RefreshDone> run_schedule_here(const MatviewSet& set, RefreshSchedul
     target.reason = reasons.at(*node);
     std::string started = clock_now();
     auto failure = in_subtransaction([&] { done[*node] = refresh_one(target, WhenBusy::kSkip, history); });
+    // In REPEATABLE READ or SERIALIZABLE, a serialization failure means another transaction
+    // refreshed or changed this view's state after our snapshot: no refresh of it can be
+    // recorded in this transaction, nor its failure (that row is just as out of reach). The
+    // caller retries the transaction, as with any 40001; nothing is left behind.
+    if (failure.has_value() && failure->sqlerrcode() == ERRCODE_T_R_SERIALIZATION_FAILURE &&
+        pg_call([] { return IsolationUsesXactSnapshot(); })) {
+      throw *failure;
+    }
     if (failure.has_value()) {
       done[*node] = record_refresh_failure(target, started, RefreshFailure(*failure), history);
     }

@@ -6,6 +6,7 @@
 #include "core/refresh_schedule.hpp"
 #include "pg/boundary.hpp"
 #include "pg/compat.hpp"
+#include "refresh/change_tracking.hpp"
 #include "refresh/refresh_workers.hpp"
 #include "registry/history.hpp"
 #include "pg/spi.hpp"
@@ -108,6 +109,21 @@ std::vector<RefreshRow> refresh_all_views(bool only_stale, std::optional<bool> c
     return !TransactionIdIsValid(GetTopTransactionIdIfAny()) &&
            compat::worker_can_connect_as(GetSessionUserId());
   });
+  // A REPEATABLE READ or SERIALIZABLE transaction sees one snapshot throughout. Workers
+  // commit after it was taken: to the transaction, the views they refreshed would still be
+  // stale (and hold rows it cannot see, where refreshed concurrently), so a second call
+  // would refresh them again over the workers' rows and fail to serialize. Refresh here,
+  // on the transaction's snapshot, which is what the transaction sees.
+  bool one_snapshot = pg_call([] { return IsolationUsesXactSnapshot(); });
+  if (use_workers && one_snapshot) {
+    use_workers = false;
+    pg_call([] {
+      ereport(NOTICE, (errmsg("refreshing in this session, one view at a time"),
+                       errdetail("The transaction is REPEATABLE READ or SERIALIZABLE: refresh "
+                                 "workers would refresh on snapshots it cannot see."),
+                       errhint("Locks on the refreshed views are held until the transaction ends.")));
+    });
+  }
   ManagedViews managed(load_registry(), false);
   recover_change_log();
   MatviewSet set(managed);
@@ -135,7 +151,16 @@ std::vector<RefreshRow> refresh_all_views(bool only_stale, std::optional<bool> c
   RefreshSchedule schedule(set.graph(), stale, only_stale);
   std::optional<std::vector<RefreshDone>> done;
   if (workers.has_value() && workers->started()) {
-    done = workers->run(schedule, concurrently, reasons);
+    // What this transaction logged so far (tracking started on a table) counts as seen by
+    // the workers' refreshes, which come after it; what it logs from here on does not, and
+    // is logged afresh.
+    pg_call([] { CommandCounterIncrement(); });
+    FullTransactionId own = pg_call([] { return GetTopFullTransactionIdIfAny(); });
+    std::uint32_t caller_cid = pg_call([] { return GetCurrentCommandId(false); });
+    std::optional<std::string> caller_xid;
+    if (FullTransactionIdIsValid(own)) caller_xid = std::to_string(U64FromFullTransactionId(own));
+    forget_logged_tables();
+    done = workers->run(schedule, concurrently, reasons, caller_xid, caller_cid);
     if (workers->stranded()) {
       pg_call([] {
         ereport(NOTICE, (errmsg("refresh workers are gone; refreshing the rest in this session"),
@@ -145,7 +170,7 @@ std::vector<RefreshRow> refresh_all_views(bool only_stale, std::optional<bool> c
     }
   }
   if (!done.has_value()) {
-    if (parallel > 1 && !holds_locks) {
+    if (parallel > 1 && !holds_locks && !one_snapshot) {
       pg_call([] {
         ereport(NOTICE, (errmsg("refreshing in this session, one view at a time"),
                          errdetail("The transaction has already written, or no background "

@@ -67,6 +67,8 @@ struct RefreshRunData {
   int leader_pid;    // workers stop when this backend is gone, however it ended
   char settings[kSettingsSize];
   int lock_timeout_ms;
+  char caller_xid[24];  // xid8 text, '' when the caller has none
+  uint32 caller_cid;
   int nworkers;
   int ntasks;
   WorkerSlot workers[kMaxWorkers];
@@ -148,9 +150,13 @@ RefreshWorkers::~RefreshWorkers() {
 
 std::vector<RefreshDone> RefreshWorkers::run(RefreshSchedule& schedule,
                                              std::optional<bool> concurrently,
-                                             const std::vector<std::string>& reasons) {
+                                             const std::vector<std::string>& reasons,
+                                             const std::optional<std::string>& caller_xid,
+                                             std::uint32_t caller_cid) {
   RefreshRun* run = run_;
   const int ntasks = run->ntasks;
+  copy_text(run->caller_xid, sizeof run->caller_xid, caller_xid.value_or(""));
+  run->caller_cid = caller_cid;
   for (int t = 0; t < ntasks; t++) {
     run->tasks[t].concurrently = concurrently.has_value() ? (*concurrently ? 1 : 0) : -1;
     copy_text(run->tasks[t].reason, sizeof run->tasks[t].reason, reasons.at(t));
@@ -311,6 +317,10 @@ void refresh_task(RefreshRunData* run, int index) {
   target.display_name = slot.display;
   target.reason = slot.reason;
   if (slot.concurrently >= 0) target.concurrently = slot.concurrently == 1;
+  if (run->caller_xid[0] != '\0') {
+    target.caller_xid = std::string(run->caller_xid);
+    target.caller_cid = run->caller_cid;
+  }
   std::string started = timestamptz_to_str(GetCurrentTimestamp());
 
   std::string activity = "pg_viewmgr: refreshing " + target.display_name;

@@ -39,8 +39,10 @@ class RefreshWorkers {
 
   // Hands out the views of `schedule` and collects their outcomes. The workers are told to
   // exit at the end but not waited for: their results are in already.
+  // `caller_xid` and `caller_cid`: see RefreshTarget.
   std::vector<RefreshDone> run(RefreshSchedule& schedule, std::optional<bool> concurrently,
-                               const std::vector<std::string>& reasons);
+                               const std::vector<std::string>& reasons,
+                               const std::optional<std::string>& caller_xid, std::uint32_t caller_cid);
 
  private:
   const MatviewSet& set_;

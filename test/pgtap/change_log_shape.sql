@@ -14,6 +14,8 @@ SELECT viewmgr.register('cls.m', 'SELECT a FROM cls.t', materialized => true);
 
 CREATE FUNCTION cls.log_rows() RETURNS bigint LANGUAGE sql AS
   $$ SELECT count(*) FROM viewmgr.source_change WHERE relid = 'cls.t'::regclass $$;
+-- The build logged the table once, when it started tracking it.
+SELECT cls.log_rows() AS log_base \gset
 
 -- Each alteration, inside a savepoint: a write to the tracked table is refused with 55000
 -- naming the log, and neither the table nor the log changes.
@@ -59,13 +61,13 @@ SELECT is(cls.write_after('CREATE INDEX source_change_partial ON viewmgr.source_
           'a partial index is refused');
 
 SELECT is((SELECT count(*) FROM cls.t), 0::bigint, 'no refused write reached the table');
-SELECT is(cls.log_rows(), 0::bigint, 'no refused write reached the log');
+SELECT is(cls.log_rows(), :log_base::bigint, 'no refused write reached the log');
 SELECT columns_are('viewmgr', 'source_change', ARRAY['relid', 'xid', 'cid'],
                    'every alteration was rolled back with its write');
 
 -- Unaltered, the log takes the write.
 INSERT INTO cls.t VALUES (2);
-SELECT is(cls.log_rows(), 1::bigint, 'a write to the unaltered log is recorded');
+SELECT is(cls.log_rows(), :log_base::bigint + 1, 'a write to the unaltered log is recorded');
 SELECT is((SELECT state FROM viewmgr.status WHERE view_name = 'cls.m'), 'stale',
           'and the view reading the table is stale');
 
