@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "core/source_closure.hpp"
@@ -74,8 +75,15 @@ std::vector<RelationId> id_list(const Value& value) {
 
 // Learns the facts of `relations` in one query.
 void load_facts(SourceCatalog& catalog, const std::vector<RelationId>& relations) {
+  // Planned once per backend: a sync building 2,000 materialized views runs it for each,
+  // once per level of plain views, and planning it each time cost more than running it.
+  static std::unique_ptr<PreparedStatement> select;
+  if (!select) {
+    select = std::make_unique<PreparedStatement>(kRelationFacts, std::vector<Oid>{OIDARRAYOID, NAMEOID},
+                                                 PreparedStatement::Lifetime::kBackend);
+  }
   std::vector<Oid> oids(relations.begin(), relations.end());
-  QueryResult rows = spi_query(kRelationFacts, {{oid_array(oids)}, {std::string(kTrackingTrigger)}});
+  QueryResult rows = select->execute({oid_array(oids), std::string(kTrackingTrigger)});
   for (const Row& row : rows.rows) {
     RelationFacts facts;
     if (row[1].has_value()) {
@@ -142,22 +150,31 @@ MatviewSet::MatviewSet(const ManagedViews& managed) {
   }
 }
 
-std::vector<MatviewSet::Source> MatviewSet::source_closure(const std::vector<Oid>& roots) {
-  std::vector<Source> out;
-  if (roots.empty()) return out;
-  // Walked in C++ over facts loaded a level at a time, each relation once however many
-  // views read it: a recursive query over the catalog cost about 1 s for the 2,000
-  // materialized views of 10,000 managed views. Loaded afresh on every call, so what is
-  // walked is what the catalog says now (nothing kept across statements to go stale).
-  // Index probes whatever the catalog's statistics; no JIT for a batch of probes.
-  ScopedSetting no_jit("jit", "off");
-  ScopedSetting no_seqscan("enable_seqscan", "off");
+namespace {
+
+// The facts of `roots` and of everything a walk from them reaches. Walked in C++ over facts
+// loaded a level at a time, each relation once however many views read it: a recursive
+// query over the catalog cost about 1 s for the 2,000 materialized views of 10,000 managed
+// views. Loaded afresh on every call, so what is walked is what the catalog says now
+// (nothing kept across statements to go stale). Index probes whatever the catalog's
+// statistics.
+SourceCatalog load_source_catalog(const std::vector<Oid>& roots) {
+  IndexProbeScope probes;
   SourceCatalog catalog;
   std::vector<RelationId> root_ids(roots.begin(), roots.end());
   for (std::vector<RelationId> missing = root_ids; !missing.empty();
        missing = catalog.unknown_reachable(root_ids)) {
     load_facts(catalog, missing);
   }
+  return catalog;
+}
+
+}  // namespace
+
+std::vector<MatviewSet::Source> MatviewSet::source_closure(const std::vector<Oid>& roots) {
+  std::vector<Source> out;
+  if (roots.empty()) return out;
+  SourceCatalog catalog = load_source_catalog(roots);
   std::map<FunctionId, std::string> function_names;
   for (Oid root : roots) {
     SourceCatalog::Closure closure = catalog.closure(root);
@@ -197,22 +214,18 @@ void MatviewSet::ensure_tracking() {
 
 void MatviewSet::track_sources_of(const std::vector<Oid>& relids) {
   if (relids.empty()) return;
-  for (const Source& source : source_closure(relids)) {
-    if (trackable_kind(source.relkind) && source.trigger_mode != 'A') {
-      (void)track_table(source.relid, source.name, source.trigger_mode);
-    }
+  SourceCatalog catalog = load_source_catalog(relids);
+  std::set<Oid> seen;
+  auto track = [&](Oid relid) {
+    const RelationFacts* facts = catalog.facts(relid);
+    if (facts == nullptr || !trackable_kind(facts->kind) || facts->trigger_mode == 'A') return;
+    if (seen.insert(relid).second) (void)track_table(relid, facts->display_name, facts->trigger_mode);
+  };
+  for (Oid root : relids) {
+    for (RelationId relid : catalog.closure(root).relations) track(relid);
   }
   // The relations named themselves, when they are tables (the closure holds what they read).
-  QueryResult tables = spi_query(
-      "SELECT c.oid, n.nspname, c.relname, "
-      "  (SELECT g.tgenabled FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = $2) "
-      "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE c.oid = ANY ($1::pg_catalog.oid[]) AND c.relkind IN ('r', 'p')",
-      {{oid_array(relids)}, {std::string(kTrackingTrigger)}});
-  for (const Row& row : tables.rows) {
-    char mode = row[3] ? (*row[3])[0] : '\0';
-    if (mode != 'A') (void)track_table(to_oid(row[0]), QualifiedName{*row[1], *row[2]}.display(), mode);
-  }
+  for (Oid root : relids) track(root);
 }
 
 bool MatviewSet::track_table(Oid relid, const std::string& name, char mode) {
