@@ -1,10 +1,10 @@
 // What a materialized view reads at any depth, walked over what the catalog says of each
 // relation: the relations its rules reference, through plain views, down to the
 // partitions and inheritance children of the tables read. Pure C++: the server layer
-// (src/refresh/matview_set.cpp) loads the facts of relations in batches, only those a walk
-// reaches and the catalog does not know yet, and keeps them across calls until PostgreSQL
-// says a relation changed. A sync that builds 2,000 materialized views then reads each
-// relation's rules once, not once per view built on it.
+// (src/refresh/matview_set.cpp) loads the facts of relations in batches, a level of the
+// walk at a time, only those a walk reaches and the catalog does not know yet, so each
+// relation's rules are read once however many views read it. It fills a new catalog on
+// every call (nothing is kept across statements; forget() is for a caller that would).
 #pragma once
 
 #include <cstdint>

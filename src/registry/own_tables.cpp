@@ -1,5 +1,7 @@
 #include "registry/own_tables.hpp"
 
+#include <optional>
+
 #include "pg/boundary.hpp"
 
 extern "C" {
@@ -65,11 +67,20 @@ QueryResult own_tables_query(const std::string& sql, const std::vector<Param>& p
   return spi_query(sql, params);
 }
 
+QueryResult own_tables_probe(const std::string& sql, const std::vector<Param>& params) {
+  IndexProbeScope probes;
+  return own_tables_query(sql, params);
+}
+
 OwnTablesStatement::OwnTablesStatement(const std::string& sql, const std::vector<Oid>& types,
-                                       PreparedStatement::Lifetime lifetime)
-    : statement_(sql, types, lifetime) {}
+                                       PreparedStatement::Lifetime lifetime, Plan plan)
+    : statement_(sql, types, lifetime), plan_(plan) {}
 
 QueryResult OwnTablesStatement::execute(const std::vector<Value>& values, bool read_only) {
+  // The settings are those of the execution, not of the preparation: PostgreSQL plans a
+  // kept statement at its first execution and again whenever what it reads changes.
+  std::optional<IndexProbeScope> probes;
+  if (plan_ == Plan::kIndexProbes) probes.emplace();
   ExtensionOwnerScope scope;
   return statement_.execute(values, read_only);
 }

@@ -27,7 +27,7 @@ std::optional<std::string> record_refresh_state(const QualifiedName& name, const
         "  last_refresh_duration = pg_catalog.clock_timestamp() - $4::timestamptz, last_error = NULL "
         "WHERE schema_name = $1 AND relation_name = $2 RETURNING last_refresh_duration::text",
         std::vector<Oid>{TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
-        PreparedStatement::Lifetime::kBackend);
+        PreparedStatement::Lifetime::kBackend, OwnTablesStatement::Plan::kIndexProbes);
   }
   QueryResult done = record->execute({name.schema, name.name, seen.snapshot, started_at,
                                       seen.own_xid, std::to_string(seen.own_cid)});
@@ -36,7 +36,7 @@ std::optional<std::string> record_refresh_state(const QualifiedName& name, const
 }
 
 void record_refresh_error(const QualifiedName& name, const std::string& message) {
-  own_tables_query("UPDATE viewmgr.managed_view SET last_error = $3 "
+  own_tables_probe("UPDATE viewmgr.managed_view SET last_error = $3 "
                    "WHERE schema_name = $1 AND relation_name = $2",
                    {{name.schema}, {name.name}, {message}});
 }

@@ -197,21 +197,6 @@ std::vector<ManagedView> to_views(const QueryResult& result) {
 
 }  // namespace
 
-namespace {
-
-// For the registry's recursive lookups: a handful of index probes, whatever the estimates
-// say. A recursive query's row estimates grow with every step (never worth compiling), and
-// the plan is kept for the backend, so it must not be a scan chosen while the registry was
-// still small or not analysed (a deploy registers thousands of views in one transaction),
-// nor planned again on every call.
-struct IndexProbeSettings {
-  ScopedSetting no_jit{"jit", "off"};
-  ScopedSetting no_seqscan{"enable_seqscan", "off"};
-  ScopedSetting generic{"plan_cache_mode", "force_generic_plan"};
-};
-
-}  // namespace
-
 // Read as the extension owner: last_error is not readable by every role.
 std::vector<ManagedView> load_registry() { return to_views(own_tables_query(kSelectAll)); }
 
@@ -220,7 +205,8 @@ std::optional<ManagedView> load_registration(const QualifiedName& name) {
   static std::unique_ptr<OwnTablesStatement> select;
   if (!select) {
     select = std::make_unique<OwnTablesStatement>(kSelectOne, std::vector<Oid>{TEXTOID, TEXTOID},
-                                                 PreparedStatement::Lifetime::kBackend);
+                                                 PreparedStatement::Lifetime::kBackend,
+                                                 OwnTablesStatement::Plan::kIndexProbes);
   }
   std::vector<ManagedView> views = to_views(select->execute({name.schema, name.name}, true));
   if (views.empty()) return std::nullopt;
@@ -236,7 +222,8 @@ std::optional<Declaration> load_declaration(const QualifiedName& name) {
         "SELECT materialized, definition, search_path, depends_on, reads, indexes, with_data, "
         "comment, view_options, " OWNER_OF("m") ", built_viewdef IS NOT NULL "
         "FROM viewmgr.managed_view m WHERE schema_name = $1 AND relation_name = $2",
-        std::vector<Oid>{TEXTOID, TEXTOID}, PreparedStatement::Lifetime::kBackend);
+        std::vector<Oid>{TEXTOID, TEXTOID}, PreparedStatement::Lifetime::kBackend,
+        OwnTablesStatement::Plan::kIndexProbes);
   }
   QueryResult result = select->execute({name.schema, name.name}, true);
   if (result.rows.empty()) return std::nullopt;
@@ -264,7 +251,8 @@ bool registration_exists(const QualifiedName& name) {
   if (!select) {
     select = std::make_unique<OwnTablesStatement>(
         "SELECT 1 FROM viewmgr.managed_view WHERE schema_name = $1 AND relation_name = $2",
-        std::vector<Oid>{TEXTOID, TEXTOID}, PreparedStatement::Lifetime::kBackend);
+        std::vector<Oid>{TEXTOID, TEXTOID}, PreparedStatement::Lifetime::kBackend,
+        OwnTablesStatement::Plan::kIndexProbes);
   }
   return !select->execute({name.schema, name.name}, true).rows.empty();
 }
@@ -279,14 +267,14 @@ std::vector<ManagedView> load_registry_around(const std::vector<std::string>& vi
   }
   std::vector<std::string> up = views;
   up.insert(up.end(), reads.begin(), reads.end());
-  IndexProbeSettings settings;
+  IndexProbeScope probes;
   return to_views(select->execute({to_array_literal(up), to_array_literal(views)}, true));
 }
 
 
 std::vector<std::string> downstream_names(const std::string& display_name) {
   static std::unique_ptr<OwnTablesStatement> select;
-  IndexProbeSettings settings;
+  IndexProbeScope probes;
   if (!select) {
     select = std::make_unique<OwnTablesStatement>(kSelectDownstream, std::vector<Oid>{TEXTOID},
                                                  PreparedStatement::Lifetime::kBackend);
@@ -388,7 +376,8 @@ BuildRecorder::BuildRecorder() {
       "WHERE c.oid OPERATOR(pg_catalog.=) $12), owner) "
       "WHERE schema_name = $1 AND relation_name = $2",
       std::vector<Oid>{TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
-                       BOOLOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTARRAYOID, OIDOID, XIDOID});
+                       BOOLOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTARRAYOID, OIDOID, XIDOID},
+      PreparedStatement::Lifetime::kCall, OwnTablesStatement::Plan::kIndexProbes);
 }
 
 BuildRecorder::~BuildRecorder() = default;
@@ -402,17 +391,33 @@ void BuildRecorder::record(const ManagedView& v) {
                        std::to_string(v.built_rule_xmin)});
 }
 
-void follow_owner_changes() {
-  own_tables_query(
+void follow_owner_changes(const std::optional<std::vector<QualifiedName>>& only) {
+  if (!only.has_value()) {
+    own_tables_query(
+        "UPDATE viewmgr.managed_view m SET owner = c.relowner::pg_catalog.regrole "
+        "FROM pg_catalog.pg_class c WHERE " BUILT_RELATION_STANDS("m") " "
+        "AND c.relowner OPERATOR(pg_catalog.<>) m.owner::pg_catalog.oid");
+    return;
+  }
+  if (only->empty()) return;
+  std::vector<std::string> schemas, relations;
+  for (const auto& name : *only) {
+    schemas.push_back(name.schema);
+    relations.push_back(name.name);
+  }
+  own_tables_probe(
       "UPDATE viewmgr.managed_view m SET owner = c.relowner::pg_catalog.regrole "
-      "FROM pg_catalog.pg_class c WHERE " BUILT_RELATION_STANDS("m") " "
-      "AND c.relowner OPERATOR(pg_catalog.<>) m.owner::pg_catalog.oid");
+      "FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS d(s, r), "
+      "pg_catalog.pg_class c WHERE m.schema_name = d.s AND m.relation_name = d.r "
+      "AND " BUILT_RELATION_STANDS("m") " "
+      "AND c.relowner OPERATOR(pg_catalog.<>) m.owner::pg_catalog.oid",
+      {{to_array_literal(schemas)}, {to_array_literal(relations)}});
 }
 
 void delete_registration(const QualifiedName& name) {
-  own_tables_query("DELETE FROM viewmgr.managed_view WHERE schema_name = $1 AND relation_name = $2",
+  own_tables_probe("DELETE FROM viewmgr.managed_view WHERE schema_name = $1 AND relation_name = $2",
                    {{name.schema}, {name.name}});
-  own_tables_query("DELETE FROM viewmgr.refresh_state WHERE schema_name = $1 AND relation_name = $2",
+  own_tables_probe("DELETE FROM viewmgr.refresh_state WHERE schema_name = $1 AND relation_name = $2",
                    {{name.schema}, {name.name}});
 }
 

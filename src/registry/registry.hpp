@@ -114,7 +114,9 @@ class BuildRecorder {
 
 // Writes into the registry the owners PostgreSQL gave built views since (ALTER ... OWNER TO,
 // REASSIGN OWNED), which loading already follows: one statement, rows that differ only.
-void follow_owner_changes();
+// With `only`, just those views (by index probes: what a register() touched, whatever the
+// registry's size); without, every registered view.
+void follow_owner_changes(const std::optional<std::vector<QualifiedName>>& only = std::nullopt);
 
 void delete_registration(const QualifiedName& name);
 // The same for many views with one statement per table.

@@ -97,7 +97,15 @@ std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
   rows.insert(rows.end(), left_out.begin(), left_out.end());
   if (dry_run) return rows;
   rebuild.run([] {});
-  follow_owner_changes();
+  if (scope.has_value()) {
+    // Only what this call judged (a register() of one view and its neighbourhood): the
+    // cost of a call stays that of its neighbourhood, not of the whole registry.
+    std::vector<QualifiedName> judged;
+    for (NodeId node : scoped_nodes) judged.push_back(managed.view(node).name);
+    follow_owner_changes(judged);
+  } else {
+    follow_owner_changes();
+  }
   // Materialized views just built start tracking what they read (for staleness).
   bool built_materialized = std::any_of(rebuild.steps().begin(), rebuild.steps().end(), [](const auto& step) {
     return step.managed.has_value() && step.step.action != Action::kUnchanged && step.step.materialized;
