@@ -12,3 +12,8 @@ UPDATE viewmgr.managed_view m SET owner = pg_catalog.pg_get_userbyid(c.relowner)
    AND c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident(m.schema_name));
 ALTER TABLE viewmgr.managed_view ALTER COLUMN owner TYPE regrole
   USING COALESCE(pg_catalog.to_regrole(pg_catalog.quote_ident(owner::text)), '0'::oid::regrole);
+
+-- What a definition binds to (issue 10): NULL for every registration made before; a
+-- standing view's next rebuild is checked against what it depends on then, and records it.
+ALTER TABLE viewmgr.managed_view ADD COLUMN bindings jsonb;
+GRANT SELECT (bindings) ON viewmgr.managed_view TO PUBLIC;

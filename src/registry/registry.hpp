@@ -50,6 +50,10 @@ struct ManagedView {
   std::optional<std::string> last_refreshed_at;
   std::optional<std::string> last_refresh_duration;
   std::optional<std::string> last_error;
+  // What the definition binds to (sync/name_bindings.hpp): jsonb text recorded at every
+  // build and when a registration is recorded without one; it names the definition and
+  // search_path it is for, and applies only while they are the registered ones.
+  std::optional<std::string> bindings;
 
   // Not stored: the canonical form of the registered definition, once analysed in this
   // call (derivable at any time from definition and search_path).
@@ -115,6 +119,9 @@ class BuildRecorder {
 // Writes into the registry the owners PostgreSQL gave built views since (ALTER ... OWNER TO,
 // REASSIGN OWNED), which loading already follows: one statement, rows that differ only.
 void follow_owner_changes();
+
+// Writes what the registered definition of `view` binds to (ManagedView::bindings).
+void save_bindings(const ManagedView& view);
 
 void delete_registration(const QualifiedName& name);
 // The same for many views with one statement per table.
