@@ -13,6 +13,10 @@ UPDATE viewmgr.managed_view m SET owner = pg_catalog.pg_get_userbyid(c.relowner)
 ALTER TABLE viewmgr.managed_view ALTER COLUMN owner TYPE regrole
   USING COALESCE(pg_catalog.to_regrole(pg_catalog.quote_ident(owner::text)), '0'::oid::regrole);
 
+-- What a definition binds to (issue 10): NULL for every registration made before; a
+-- standing view's next rebuild is checked against what it depends on then, and records it.
+ALTER TABLE viewmgr.managed_view ADD COLUMN bindings jsonb;
+GRANT SELECT (bindings) ON viewmgr.managed_view TO PUBLIC;
 -- A reference inside psql: \df+ viewmgr.* and \dv+ viewmgr.* say what each object is for
 -- (issue 14). The settings carry their descriptions themselves (SHOW ALL, pg_settings).
 COMMENT ON FUNCTION viewmgr.unregister(text, boolean, boolean, text) IS

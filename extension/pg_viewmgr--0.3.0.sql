@@ -55,6 +55,12 @@ CREATE TABLE viewmgr.managed_view (
     built_index_specs     text[],
     built_with_data       boolean,
     built_comment         text,
+    -- what the definition binds to, so that rebuilds bind to the same objects (issue 10):
+    -- {"definition", "search_path", "objects": [{"catalog", "schema", "name", "kind",
+    -- "identity"}]}, what PostgreSQL recorded the last build to depend on, or a scratch view
+    -- of a registration with apply => false; it applies while definition and search_path
+    -- are the ones it names. NULL: nothing recorded (its next build binds anew)
+    bindings              jsonb,
     PRIMARY KEY (schema_name, relation_name)
 );
 
@@ -74,7 +80,7 @@ SELECT pg_catalog.pg_extension_config_dump('viewmgr.managed_view', '');
 REVOKE ALL ON viewmgr.managed_view FROM PUBLIC;
 -- Readable by everyone but for last_error, whose text can hold row values: viewmgr.status
 -- shows it to the owner's members only.
-GRANT SELECT (schema_name, relation_name, materialized, definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, built_viewdef, built_indexes, built_view_options, built_relid, built_rule_xmin, owner, registered_at, updated_at, built_at, last_refreshed_at, last_refresh_duration, built_definition, built_search_path, built_index_specs, built_with_data, built_comment)
+GRANT SELECT (schema_name, relation_name, materialized, definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, built_viewdef, built_indexes, built_view_options, built_relid, built_rule_xmin, owner, registered_at, updated_at, built_at, last_refreshed_at, last_refresh_duration, built_definition, built_search_path, built_index_specs, built_with_data, built_comment, bindings)
     ON viewmgr.managed_view TO PUBLIC;
 
 -- One row per build or refresh. Bounded: rows older than viewmgr.history_retention go when

@@ -51,6 +51,7 @@ enum RegistryColumn {
   kLastRefreshedAt,
   kLastRefreshDuration,
   kLastError,
+  kBindings,
 };
 
 // The pg_class row `c` is the view registry row `alias` last built, standing under its
@@ -73,7 +74,7 @@ enum RegistryColumn {
   "m.reads, m.indexes, m.with_data, m.comment, m.view_options, m.built_definition, "           \
   "m.built_search_path, m.built_index_specs, m.built_with_data, m.built_comment, "             \
   "m.built_view_options, m.built_viewdef, m.built_indexes, m.built_relid, m.built_rule_xmin, " \
-  OWNER_OF("m") ", m.last_refreshed_at, m.last_refresh_duration, m.last_error "
+  OWNER_OF("m") ", m.last_refreshed_at, m.last_refresh_duration, m.last_error, m.bindings "
 
 // The display name of a registry row as SQL: the expression the install script indexes
 // (managed_view_display_idx), so lookups by display name use that index.
@@ -190,6 +191,7 @@ std::vector<ManagedView> to_views(const QueryResult& result) {
     v.last_refreshed_at = row[kLastRefreshedAt];
     v.last_refresh_duration = row[kLastRefreshDuration];
     v.last_error = row[kLastError];
+    v.bindings = row[kBindings];
     views.push_back(std::move(v));
   }
   return views;
@@ -371,12 +373,14 @@ BuildRecorder::BuildRecorder() {
       "built_search_path = $5, built_index_specs = $6, built_with_data = $7, "
       "built_comment = $8, built_view_options = $9, built_viewdef = $10, built_indexes = $11, "
       "built_relid = $12, built_rule_xmin = $13, built_at = pg_catalog.now(), last_error = NULL, "
+      "bindings = $14::pg_catalog.jsonb, "
       // the role the build made the owner, which may not be the registering one
       "owner = COALESCE((SELECT c.relowner::pg_catalog.regrole FROM pg_catalog.pg_class c "
       "WHERE c.oid OPERATOR(pg_catalog.=) $12), owner) "
       "WHERE schema_name = $1 AND relation_name = $2",
       std::vector<Oid>{TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
-                       BOOLOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTARRAYOID, OIDOID, XIDOID},
+                       BOOLOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTARRAYOID, OIDOID, XIDOID,
+                       TEXTOID},
       PreparedStatement::Lifetime::kCall, OwnTablesStatement::Plan::kIndexProbes);
 }
 
@@ -388,7 +392,7 @@ void BuildRecorder::record(const ManagedView& v) {
                        bool_value(v.built_with_data), v.built_comment,
                        array_value(v.built_view_options), v.built_viewdef,
                        array_value(v.built_indexes), std::to_string(v.built_relid),
-                       std::to_string(v.built_rule_xmin)});
+                       std::to_string(v.built_rule_xmin), v.bindings});
 }
 
 void follow_owner_changes(const std::optional<std::vector<QualifiedName>>& only) {
@@ -412,6 +416,12 @@ void follow_owner_changes(const std::optional<std::vector<QualifiedName>>& only)
       "AND " BUILT_RELATION_STANDS("m") " "
       "AND c.relowner OPERATOR(pg_catalog.<>) m.owner::pg_catalog.oid",
       {{to_array_literal(schemas)}, {to_array_literal(relations)}});
+}
+
+void save_bindings(const ManagedView& v) {
+  own_tables_query("UPDATE viewmgr.managed_view SET bindings = $3::pg_catalog.jsonb "
+                   "WHERE schema_name = $1 AND relation_name = $2",
+                   {{v.name.schema}, {v.name.name}, {v.bindings}});
 }
 
 void delete_registration(const QualifiedName& name) {

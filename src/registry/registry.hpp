@@ -50,6 +50,10 @@ struct ManagedView {
   std::optional<std::string> last_refreshed_at;
   std::optional<std::string> last_refresh_duration;
   std::optional<std::string> last_error;
+  // What the definition binds to (sync/name_bindings.hpp): jsonb text recorded at every
+  // build and when a registration is recorded without one; it names the definition and
+  // search_path it is for, and applies only while they are the registered ones.
+  std::optional<std::string> bindings;
 
   // Not stored: the canonical form of the registered definition, once analysed in this
   // call (derivable at any time from definition and search_path).
@@ -117,6 +121,9 @@ class BuildRecorder {
 // With `only`, just those views (by index probes: what a register() touched, whatever the
 // registry's size); without, every registered view.
 void follow_owner_changes(const std::optional<std::vector<QualifiedName>>& only = std::nullopt);
+
+// Writes what the registered definition of `view` binds to (ManagedView::bindings).
+void save_bindings(const ManagedView& view);
 
 void delete_registration(const QualifiedName& name);
 // The same for many views with one statement per table.

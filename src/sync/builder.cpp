@@ -27,6 +27,7 @@
 #include "refresh/refresh.hpp"
 #include "sync/assess.hpp"
 #include "sync/definition.hpp"
+#include "sync/name_bindings.hpp"
 
 extern "C" {
 #include "catalog/namespace.h"
@@ -152,6 +153,7 @@ void mark_built(ManagedView& view, Oid relid) {
   view.built_view_options = view.view_options;
   view.built_relid = relid;
   view.built_rule_xmin = rule_xmin(relid);
+  view.bindings = bindings_of(view, relid);
 }
 
 void Builder::build(NodeId node, Action action, const SavedRelation* saved) {
@@ -255,6 +257,8 @@ void Builder::run_create(const ManagedView& view, const ViewDdl& ddl, Oid hand_o
       ScopedSearchPath scope(search_path_setting(view.search_path));
       execute_view_ddl(empty);
     }
+    // Before the REFRESH below runs the query (name_bindings.hpp).
+    check_bindings_kept(view, relation_oid(ddl.name));
     if (!ddl.or_replace) {
       spi_execute("ALTER " + object_kind(ddl.materialized) + ddl.name.display() + " OWNER TO " +
                   quote_ident(owner_name(hand_over_to)));
@@ -262,6 +266,10 @@ void Builder::run_create(const ManagedView& view, const ViewDdl& ddl, Oid hand_o
     if (ddl.materialized && ddl.with_data) refresh_as_owner(view, ddl.name, hand_over_to);
     return;
   }
+  // Names bind to what they bound to before (name_bindings.hpp): checked on what PostgreSQL
+  // records for the new view, and for a materialized view filled by its CREATE, on a
+  // scratch view first, as the query must not run bound to anything else.
+  if (ddl.materialized && ddl.with_data) check_bindings_before_create(view);
   std::optional<PinnedSnapshot> snapshot;
   std::string started;
   if (ddl.materialized && ddl.with_data) {
@@ -275,6 +283,7 @@ void Builder::run_create(const ManagedView& view, const ViewDdl& ddl, Oid hand_o
     ScopedSearchPath scope(search_path_setting(view.search_path));
     execute_view_ddl(ddl);
   }
+  check_bindings_kept(view, relation_oid(ddl.name));
   // Recorded under the view's real name: a side-by-side build is swapped in within this
   // same transaction.
   if (snapshot.has_value()) record_refresh_state(view.name, *snapshot, started);

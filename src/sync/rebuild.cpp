@@ -104,10 +104,13 @@ const SavedRelation* Rebuild::saved_of(const std::string& display_name) const {
 }
 
 void Rebuild::run(const std::function<void()>& between) {
-  // Before anything is built or dropped: a rebuild must not bind to other relations.
+  // Before anything is built or dropped: a rebuild must not bind to other relations, and
+  // what a standing view binds to is what its new version is checked against once built
+  // (name_bindings.hpp).
   for (const auto& step : steps_) {
     if (step.managed.has_value() && step.step.action != Action::kUnchanged) {
       check_name_bindings(managed_.views()[*step.managed]);
+      take_standing_bindings(managed_.view(*step.managed));
     }
   }
   Builder builder(managed_);

@@ -11,6 +11,7 @@
 #include "registry/registry.hpp"
 #include "sync/definition.hpp"
 #include "sync/managed_views.hpp"
+#include "sync/name_bindings.hpp"
 #include "sync/saved_relation.hpp"
 #include "sync/sync.hpp"
 
@@ -213,7 +214,11 @@ std::string register_view(Registration r) {
       neighbourhood.put(view);
       neighbourhood.check_cycles();
     }
+    // What the definition binds to now, so that its first build binds to the same objects
+    // (name_bindings.hpp); kept while the text and path stay the same.
+    bool bindings_changed = refresh_registered_bindings(view, /*probe=*/true);
     save_registration(view);
+    if (bindings_changed) save_bindings(view);
     return "registered";
   }
 
@@ -226,7 +231,12 @@ std::string register_view(Registration r) {
   NodeId node = neighbourhood.put(view);
   if (!unchanged) neighbourhood.check_cycles();
   neighbourhood.check_declared_dependencies({node});
-  if (!unchanged) save_registration(view);
+  if (!unchanged) {
+    save_registration(view);
+    // Back to the text a standing view was built from: what it binds to applies again. A
+    // new text is bound by its build.
+    if (refresh_registered_bindings(view, /*probe=*/false)) save_bindings(view);
+  }
 
   const DependencyGraph& graph = neighbourhood.graph();
   std::vector<NodeId> scope = merged(graph.upstream_closure({node}), graph.downstream_closure({node}));
