@@ -138,7 +138,9 @@ MatviewSet::MatviewSet(const ManagedViews& managed) {
       if (source.relkind == RELKIND_FOREIGN_TABLE) {
         untracked_[source.relid] = "a foreign table, whose changes happen elsewhere";
       } else if (trackable_kind(source.relkind) && source.trigger_mode != 'A') {
-        untracked_[source.relid] = source.trigger_mode == '\0' ? "no tracking trigger"
+        untracked_[source.relid] = source.trigger_mode == '\0'
+                                       ? "no tracking trigger (pg_viewmgr adds one when a role with the "
+                                         "TRIGGER privilege on it builds or refreshes a view that reads it)"
                                    : source.trigger_mode == 'O'
                                        ? "its tracking trigger does not fire in every session mode"
                                        : "its tracking trigger is disabled";
@@ -214,29 +216,43 @@ void MatviewSet::ensure_tracking() {
   }
 }
 
-void MatviewSet::track_sources_of(const std::vector<Oid>& relids) {
-  if (relids.empty()) return;
+std::vector<std::string> MatviewSet::track_sources_of(const std::vector<Oid>& relids) {
+  std::vector<std::string> untracked;
+  if (relids.empty()) return untracked;
   SourceCatalog catalog = load_source_catalog(relids);
   std::set<Oid> seen;
   auto track = [&](Oid relid) {
     const RelationFacts* facts = catalog.facts(relid);
     if (facts == nullptr || !trackable_kind(facts->kind) || facts->trigger_mode == 'A') return;
-    if (seen.insert(relid).second) (void)track_table(relid, facts->display_name, facts->trigger_mode);
+    if (seen.insert(relid).second && !track_table(relid, facts->display_name, facts->trigger_mode)) {
+      untracked.push_back(facts->display_name);
+    }
   };
   for (Oid root : relids) {
     for (RelationId relid : catalog.closure(root).relations) track(relid);
   }
   // The relations named themselves, when they are tables, with their partitions and
-  // inheritance children at any depth (the closure holds what views read). All of them
-  // before the build's snapshot: a table tracked only afterwards counts as changed.
-  std::vector<RelationId> named(relids.begin(), relids.end());
-  while (!named.empty()) {
-    RelationId relid = named.back();
-    named.pop_back();
-    track(relid);
-    const RelationFacts* facts = catalog.facts(relid);
-    if (facts != nullptr) named.insert(named.end(), facts->children.begin(), facts->children.end());
+  // inheritance children at any depth (the closure holds what views read; the facts loaded
+  // for it do not always reach the children of a table named here). All of them before the
+  // build's snapshot: a table tracked only afterwards counts as changed.
+  QueryResult tables = spi_query(
+      "WITH RECURSIVE t(rel) AS (SELECT pg_catalog.unnest($1::pg_catalog.oid[]) "
+      "  UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN t ON i.inhparent = t.rel) "
+      "SELECT c.oid, n.nspname, c.relname, "
+      "  (SELECT g.tgenabled FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = $2) "
+      "FROM t JOIN pg_catalog.pg_class c ON c.oid = t.rel "
+      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE c.relkind IN ('r', 'p') ORDER BY c.oid",
+      {{oid_array(relids)}, {std::string(kTrackingTrigger)}});
+  for (const Row& row : tables.rows) {
+    Oid relid = to_oid(row[0]);
+    char mode = row[3] ? (*row[3])[0] : '\0';
+    if (mode == 'A' || !seen.insert(relid).second) continue;
+    std::string name = QualifiedName{*row[1], *row[2]}.display();
+    if (!track_table(relid, name, mode)) untracked.push_back(name);
   }
+  std::sort(untracked.begin(), untracked.end());
+  return untracked;
 }
 
 bool MatviewSet::track_table(Oid relid, const std::string& name, char mode) {
@@ -354,12 +370,27 @@ std::vector<MatviewSet::Staleness> MatviewSet::staleness() const {
     } else if (!functions_[n].empty()) {
       s = {true, "reads through function " + functions_[n].front() + ", whose reads cannot be tracked"};
     } else {
+      // Every source that cannot be tracked, not only the first, with why.
+      std::map<std::string, std::string> untracked_sources;  // name -> reason
       for (Oid rel : sources_[n]) {
         auto untracked = untracked_.find(rel);
-        if (untracked != untracked_.end()) {
-          s = {true, "reads " + name_of(rel) + ", whose changes cannot be tracked (" +
-                         untracked->second + ")"};
-          break;
+        if (untracked != untracked_.end()) untracked_sources[name_of(rel)] = untracked->second;
+      }
+      if (!untracked_sources.empty()) {
+        std::string names;
+        bool one_reason = true;
+        for (const auto& [name, reason] : untracked_sources) {
+          names += (names.empty() ? "" : ", ") + name;
+          one_reason = one_reason && reason == untracked_sources.begin()->second;
+        }
+        if (one_reason) {
+          s = {true, "reads " + names + ", whose changes cannot be tracked: " + untracked_sources.begin()->second};
+        } else {
+          std::string listed;
+          for (const auto& [name, reason] : untracked_sources) {
+            listed += (listed.empty() ? "" : ", ") + name + " (" + reason + ")";
+          }
+          s = {true, "reads " + listed + ", whose changes cannot be tracked"};
         }
       }
       if (s.stale) continue;

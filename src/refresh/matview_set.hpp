@@ -48,7 +48,9 @@ class MatviewSet {
 
   // The same for what `relids` (about to be read by a new materialized view) read, before
   // its data is taken: a write committed after that is then logged.
-  static void track_sources_of(const std::vector<Oid>& relids);
+  // Returns the tables that could not be tracked (the caller may not create triggers on
+  // them), by name, sorted.
+  static std::vector<std::string> track_sources_of(const std::vector<Oid>& relids);
 
   // Stale flags (indexed by NodeId) with a reason for each stale view.
   struct Staleness {

@@ -275,7 +275,7 @@ void Builder::run_create(const ManagedView& view, const ViewDdl& ddl, Oid hand_o
   if (ddl.materialized && ddl.with_data) {
     // Tracking first: creating a trigger waits for the table's writers, so every write is
     // either seen by the snapshot below or logged.
-    MatviewSet::track_sources_of(relations_read(view));
+    track_sources(view);
     started = clock_now();
     snapshot = pin_snapshot();
   }
@@ -337,9 +337,27 @@ void Builder::refill(const ManagedView& view, Oid relid, Oid owner) {
   pg_call([&] { record_change(relid); });
 }
 
+void Builder::track_sources(const ManagedView& view) {
+  std::vector<std::string> untracked = MatviewSet::track_sources_of(relations_read(view));
+  if (untracked.empty()) {
+    untracked_note_.erase(view.display_name);
+    return;
+  }
+  std::string names;
+  for (const auto& name : untracked) names += (names.empty() ? "" : ", ") + name;
+  std::string role = pg_call([] { return GetUserNameFromId(GetUserId(), false); });
+  std::string note = "changes to " + names + " cannot be tracked: role " + quote_ident(role) +
+                     " may not create triggers on them, so " + view.display_name +
+                     " counts as stale until refreshed, and refresh_all() refreshes it every time. "
+                     "GRANT TRIGGER ON " + names + " TO " + quote_ident(role) + " lets the next refresh track them.";
+  untracked_note_[view.display_name] = note;
+  std::string text = note;
+  pg_call([&] { ereport(WARNING, (errmsg_internal("%s", text.c_str()))); });
+}
+
 void Builder::refresh_as_owner(const ManagedView& view, const QualifiedName& target, Oid owner) {
   // Tracking first, as for CREATE ... WITH DATA (run_create).
-  MatviewSet::track_sources_of(relations_read(view));
+  track_sources(view);
   std::string started = clock_now();
   PinnedSnapshot snapshot = pin_snapshot();
   {
@@ -372,7 +390,12 @@ void Builder::record(ManagedView& view, Oid relid, const char* operation,
                      const std::string& started, const std::optional<std::string>& detail) {
   mark_built(view, relid);
   recorder_.record(view);
-  history_.add(view.display_name, operation, started, "succeeded", detail);
+  std::optional<std::string> said = detail;
+  auto untracked = untracked_note_.find(view.display_name);
+  if (untracked != untracked_note_.end()) {
+    said = said.has_value() ? *said + "; " + untracked->second : untracked->second;
+  }
+  history_.add(view.display_name, operation, started, "succeeded", said);
 }
 
 std::string Builder::create_index_named(const QualifiedName& on, Oid relid, const std::string& spec) {

@@ -3,6 +3,7 @@
 // by side for a rebuilt materialized view: built under a temporary name, then swapped in.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -86,6 +87,10 @@ class Builder {
 
   ManagedViews& managed_;
   BuildRecorder recorder_;
+  // Per view built: what its build could not track, said in its history row.
+  std::map<std::string, std::string> untracked_note_;
+
+  void track_sources(const ManagedView& view);
   HistoryWriter history_{/*buffered=*/true};
 };
 

@@ -5,7 +5,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_viewmgr;
-SELECT plan(72);
+SELECT plan(77);
 
 SET LOCAL client_min_messages = warning;
 SET LOCAL search_path = public;
@@ -237,6 +237,41 @@ SELECT dbaf.refused($$SELECT viewmgr.run_with_dependents('ALTER TABLE dbaf_sales
            'role "dbaf_analyst" \| .* 2 more would be refused too: permission denied to rebuild dbaf_rpt.v_b: .*; '
            'permission denied to rebuild dbaf_rpt.hand_uses_sku: ',
   'every view the table''s owner may not rebuild is named');
+RESET ROLE;
+
+-- ---------------------------------------------------------------------------------------
+-- Finding 1: a role without TRIGGER on its sources builds materialized views that are stale
+-- for ever; the only word was a refresh detail naming one of its tables, without why or
+-- what to do. Now every untracked source is named, with the reason and the remedy.
+
+CREATE ROLE dbaf_reporter;
+CREATE SCHEMA dbaf_mart AUTHORIZATION dbaf_reporter;
+CREATE TABLE dbaf.regions (id int PRIMARY KEY, name text);
+CREATE TABLE dbaf.sales (id int PRIMARY KEY, region int, amount int);
+INSERT INTO dbaf.regions VALUES (1, 'north');
+INSERT INTO dbaf.sales VALUES (1, 1, 10);
+GRANT SELECT ON dbaf.regions, dbaf.sales TO dbaf_reporter;
+GRANT USAGE ON SCHEMA dbaf TO dbaf_reporter;
+SET LOCAL ROLE dbaf_reporter;
+SELECT viewmgr.register('dbaf_mart.by_region',
+  'SELECT r.name, sum(s.amount) AS amount FROM dbaf.sales s JOIN dbaf.regions r ON r.id = s.region GROUP BY r.name',
+  materialized => true);
+SELECT matches((SELECT detail FROM viewmgr.drift() WHERE view_name = 'dbaf_mart.by_region' AND drift = 'stale'),
+  'reads dbaf.regions, dbaf.sales, whose changes cannot be tracked: no tracking trigger .*TRIGGER privilege',
+  'drift() names every untracked source and why');
+SELECT matches((SELECT detail FROM viewmgr.history WHERE view_name = 'dbaf_mart.by_region' AND operation = 'create'),
+  'changes to dbaf.regions, dbaf.sales cannot be tracked.*GRANT TRIGGER ON dbaf.regions, dbaf.sales TO dbaf_reporter',
+  'the build''s history says so when it happens, with the GRANT that fixes it');
+SELECT matches((SELECT detail FROM viewmgr.refresh_all() WHERE view_name = 'dbaf_mart.by_region'),
+  'reads dbaf.regions, dbaf.sales, whose changes cannot be tracked',
+  'refresh_all() names them all too');
+RESET ROLE;
+GRANT TRIGGER ON dbaf.regions, dbaf.sales TO dbaf_reporter;
+SET LOCAL ROLE dbaf_reporter;
+SELECT is((SELECT action FROM viewmgr.refresh_all(only_stale => false) WHERE view_name = 'dbaf_mart.by_region'),
+          'refreshed', 'after the GRANT a refresh starts tracking');
+SELECT is((SELECT count(*) FROM viewmgr.drift() WHERE view_name = 'dbaf_mart.by_region'), 0::bigint,
+          'and the view can be fresh');
 RESET ROLE;
 
 SELECT * FROM finish();
