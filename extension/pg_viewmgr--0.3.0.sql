@@ -56,8 +56,9 @@ CREATE TABLE viewmgr.managed_view (
     built_with_data       boolean,
     built_comment         text,
     -- what the definition binds to, so that rebuilds bind to the same objects (issue 10):
-    -- {"definition", "search_path", "objects": [{"catalog", "schema", "name", "kind",
-    -- "identity"}]}, what PostgreSQL recorded the last build to depend on, or a scratch view
+    -- {"definition", "search_path", "objects": [{"catalog", "schema", "name"}]}, what
+    -- PostgreSQL recorded the last build to depend on (outside pg_catalog, what a name
+    -- resolves to), or a scratch view
     -- of a registration with apply => false; it applies while definition and search_path
     -- are the ones it names. NULL: nothing recorded (its next build binds anew)
     bindings              jsonb,

@@ -58,6 +58,9 @@ struct ManagedView {
   // Not stored: the canonical form of the registered definition, once analysed in this
   // call (derivable at any time from definition and search_path).
   std::optional<std::string> analyzed_canonical;
+  // Not stored: the relation `bindings` were last read from in this call, so that a build
+  // reads them once (sync/name_bindings.hpp).
+  Oid bindings_relid = InvalidOid;
 
   std::string kind() const { return materialized ? "materialized view" : "view"; }
   bool is_built() const { return built_viewdef.has_value(); }

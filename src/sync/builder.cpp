@@ -153,7 +153,7 @@ void mark_built(ManagedView& view, Oid relid) {
   view.built_view_options = view.view_options;
   view.built_relid = relid;
   view.built_rule_xmin = rule_xmin(relid);
-  view.bindings = bindings_of(view, relid);
+  if (view.bindings_relid != relid) view.bindings = bindings_of(view, relid);
 }
 
 void Builder::build(NodeId node, Action action, const SavedRelation* saved) {
@@ -243,7 +243,7 @@ void Builder::create_view(ManagedView& view, std::optional<LiveRelation>& live,
   }
 }
 
-void Builder::run_create(const ManagedView& view, const ViewDdl& ddl, Oid hand_over_to) {
+void Builder::run_create(ManagedView& view, const ViewDdl& ddl, Oid hand_over_to) {
   if (OidIsValid(hand_over_to)) {
     // Created by the caller without running the query (CREATE VIEW runs none; a
     // materialized view is made WITH NO DATA), handed over, then filled by a REFRESH that

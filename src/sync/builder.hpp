@@ -76,7 +76,7 @@ class Builder {
   // records what it saw), run with the view's search_path. With `hand_over_to` (an owner
   // that may not create in the schema) it is created by the caller without running the
   // query, handed over with ALTER ... OWNER TO, and filled by a REFRESH as the owner.
-  void run_create(const ManagedView& view, const ViewDdl& ddl, Oid hand_over_to);
+  void run_create(ManagedView& view, const ViewDdl& ddl, Oid hand_over_to);
   // The CREATE for `view` under `target`, keeping from `before` (what stood there) hand-set
   // view options, or the storage parameters, tablespace and populated state of a
   // materialized view.

@@ -1,6 +1,7 @@
 #include "sync/name_bindings.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,59 +34,96 @@ std::vector<QualifiedName> relations_read_by(Oid relid) {
   return out;
 }
 
-// The objects a view's _RETURN rule depends on ($1: the view), one row each, with the
-// catalog, schema and name their resolution went by, and how PostgreSQL names them. Objects
-// outside any schema (none a definition resolves through the path) are left out; a type's
-// name is its typname (pg_identify_object_as_address gives the qualified type as one name).
-#define DEPENDENCIES_OF_VIEW                                                                   \
-  "SELECT DISTINCT d.refclassid::pg_catalog.regclass::text AS catalog, i.schema, "             \
-  "CASE WHEN d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass "                        \
-  "THEN (SELECT t.typname::text FROM pg_catalog.pg_type t WHERE t.oid = d.refobjid) "          \
-  "ELSE a.object_names[pg_catalog.array_upper(a.object_names, 1)] END AS name, "               \
-  "i.type AS kind, i.identity "                                                                \
-  "FROM pg_catalog.pg_rewrite r "                                                              \
-  "JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "   \
-  "AND d.objid = r.oid "                                                                       \
-  "CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.refclassid, d.refobjid, 0) i "           \
-  "CROSS JOIN LATERAL pg_catalog.pg_identify_object_as_address(d.refclassid, d.refobjid, 0) a " \
-  "WHERE r.ev_class = $1 AND r.rulename = '_RETURN' AND i.schema IS NOT NULL "                 \
-  "AND NOT (d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = $1)"
+// What a view just built binds to, and the first new binding, in one statement planned once
+// per backend (it runs for every build). $1: the view; $2: the bindings to compare with (NULL:
+// none); $3, $4: the registered definition and search_path.
+//   now:     what the view's _RETURN rule depends on, by catalog, schema and name, for the
+//            kinds of object a name in a query resolves to through the search_path
+//            (relations, functions, operators, types, collations, text search
+//            configurations and dictionaries); read from the catalogs directly, which is
+//            much cheaper than pg_identify_object for every dependency.
+//   applies: $2, when it was recorded for $3 and $4.
+//   change:  the first dependency outside pg_catalog with no binding of the same catalog,
+//            schema and name in $2, named for the error by pg_identify_object.
+// Returns one row: the bindings to record, then (all NULL without a change) the name, what
+// it would bind to now, and what of that catalog and name it bound to before.
+constexpr const char* kBindingsOfView =
+    "WITH now AS MATERIALIZED ("
+    " SELECT DISTINCT o.catalog, n.nspname::text AS schema, o.name, d.refclassid, d.refobjid "
+    " FROM pg_catalog.pg_rewrite r "
+    " JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+    "  AND d.objid = r.oid "
+    " CROSS JOIN LATERAL ("
+    "  SELECT 'pg_class' AS catalog, c.relnamespace AS ns, c.relname::text AS name "
+    "   FROM pg_catalog.pg_class c WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+    "   AND c.oid = d.refobjid AND c.oid <> $1 "
+    "  UNION ALL SELECT 'pg_proc', p.pronamespace, p.proname::text FROM pg_catalog.pg_proc p "
+    "   WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = d.refobjid "
+    "  UNION ALL SELECT 'pg_operator', o.oprnamespace, o.oprname::text FROM pg_catalog.pg_operator o "
+    "   WHERE d.refclassid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND o.oid = d.refobjid "
+    "  UNION ALL SELECT 'pg_type', t.typnamespace, t.typname::text FROM pg_catalog.pg_type t "
+    "   WHERE d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND t.oid = d.refobjid "
+    "  UNION ALL SELECT 'pg_collation', l.collnamespace, l.collname::text FROM pg_catalog.pg_collation l "
+    "   WHERE d.refclassid = 'pg_catalog.pg_collation'::pg_catalog.regclass AND l.oid = d.refobjid "
+    "  UNION ALL SELECT 'pg_ts_config', f.cfgnamespace, f.cfgname::text FROM pg_catalog.pg_ts_config f "
+    "   WHERE d.refclassid = 'pg_catalog.pg_ts_config'::pg_catalog.regclass AND f.oid = d.refobjid "
+    "  UNION ALL SELECT 'pg_ts_dict', x.dictnamespace, x.dictname::text FROM pg_catalog.pg_ts_dict x "
+    "   WHERE d.refclassid = 'pg_catalog.pg_ts_dict'::pg_catalog.regclass AND x.oid = d.refobjid"
+    " ) o "
+    " JOIN pg_catalog.pg_namespace n ON n.oid = o.ns "
+    " WHERE r.ev_class = $1 AND r.rulename = '_RETURN'), "
+    "applies AS (SELECT $2::pg_catalog.jsonb AS b "
+    " WHERE $2::pg_catalog.jsonb ->> 'definition' = $3 "
+    " AND $2::pg_catalog.jsonb -> 'search_path' = pg_catalog.to_jsonb($4::text[])), "
+    "was AS (SELECT w.* FROM applies, pg_catalog.jsonb_to_recordset(applies.b -> 'objects') "
+    " AS w(catalog text, schema text, name text)), "
+    "change AS (SELECT n.* FROM now n WHERE EXISTS (SELECT FROM applies) "
+    " AND n.schema <> 'pg_catalog' "
+    " AND NOT EXISTS (SELECT FROM was w WHERE w.catalog = n.catalog AND w.schema = n.schema "
+    "  AND w.name = n.name) "
+    " ORDER BY n.catalog, n.schema, n.name LIMIT 1) "
+    "SELECT pg_catalog.jsonb_build_object('definition', $3, "
+    " 'search_path', pg_catalog.to_jsonb($4::text[]), 'objects', "
+    " COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+    "   'catalog', u.catalog, 'schema', u.schema, 'name', u.name) "
+    "   ORDER BY u.catalog, u.schema, u.name) "
+    "  FROM (SELECT DISTINCT catalog, schema, name FROM now) u), '[]'::pg_catalog.jsonb))::text, "
+    " c.name, i.type OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) i.identity, "
+    " (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(w.schema) OPERATOR(pg_catalog.||) '.' "
+    "   OPERATOR(pg_catalog.||) pg_catalog.quote_ident(w.name), ', ' ORDER BY w.schema) "
+    "  FROM was w WHERE w.catalog = c.catalog AND w.name = c.name) "
+    "FROM (SELECT) one LEFT JOIN change c ON true "
+    "LEFT JOIN LATERAL pg_catalog.pg_identify_object(c.refclassid, c.refobjid, 0) i ON true";
 
-// A new binding of a name, found by find_binding_change.
+// A new binding of a name, found by read_bindings.
 struct BindingChange {
   std::string name;      // as resolved: "lower", "=", "items"
   std::string now;       // "function ob_evil.lower(character varying)"
-  std::optional<std::string> before;  // what the definition bound to under that name, if recorded
+  std::optional<std::string> before;  // what it bound to under that name, if recorded
 };
 
-// The first dependency of `relid` outside pg_catalog whose catalog, schema and name are not
-// among `view.bindings` (when those apply to its registered definition and search_path).
-std::optional<BindingChange> find_binding_change(const ManagedView& view, Oid relid) {
-  if (!view.bindings.has_value()) return std::nullopt;
-  QueryResult result = spi_query(
-      "WITH applies AS (SELECT $2::pg_catalog.jsonb AS b "
-      " WHERE $2::pg_catalog.jsonb ->> 'definition' = $3 "
-      " AND $2::pg_catalog.jsonb -> 'search_path' = pg_catalog.to_jsonb($4::text[])), "
-      "was AS (SELECT w.* FROM applies, pg_catalog.jsonb_to_recordset(applies.b -> 'objects') "
-      " AS w(catalog text, schema text, name text, kind text, identity text)), "
-      "now AS (" DEPENDENCIES_OF_VIEW ") "
-      "SELECT n.name, n.kind OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) n.identity, "
-      " (SELECT pg_catalog.string_agg(w.identity, ', ' ORDER BY w.identity) FROM was w "
-      "   WHERE w.catalog = n.catalog AND w.name = n.name) "
-      "FROM now n WHERE EXISTS (SELECT FROM applies) AND n.schema <> 'pg_catalog' "
-      "AND NOT EXISTS (SELECT FROM was w WHERE w.catalog = n.catalog AND w.schema = n.schema "
-      " AND w.name = n.name) "
-      "ORDER BY n.catalog, n.identity LIMIT 1",
-      {{std::to_string(relid), OIDOID},
-       {*view.bindings},
-       {view.definition},
-       {to_array_literal(view.search_path)}},
-      // Not read-only: the view was just made by this command, a read-only query's snapshot
-      // would not see its dependencies.
+struct ReadBindings {
+  std::string bindings;  // what `relid` binds to, as ManagedView::bindings holds it
+  std::optional<BindingChange> change;  // against `compared_with`, when that applies
+};
+
+ReadBindings read_bindings(const ManagedView& view, Oid relid,
+                           const std::optional<std::string>& compared_with) {
+  static std::unique_ptr<PreparedStatement> statement;
+  if (!statement) {
+    statement = std::make_unique<PreparedStatement>(
+        kBindingsOfView, std::vector<Oid>{OIDOID, TEXTOID, TEXTOID, TEXTARRAYOID},
+        PreparedStatement::Lifetime::kBackend);
+  }
+  // Not read-only: the view was just made by this command, a read-only query's snapshot
+  // would not see its dependencies.
+  QueryResult result = statement->execute(
+      {std::to_string(relid), compared_with, view.definition, to_array_literal(view.search_path)},
       /*read_only=*/false);
-  if (result.rows.empty()) return std::nullopt;
   const Row& row = result.rows.front();
-  return BindingChange{*row[0], *row[1], row[2]};
+  ReadBindings read{*row[0], std::nullopt};
+  if (row[1].has_value()) read.change = BindingChange{*row[1], *row[2], row[3]};
+  return read;
 }
 
 // Whether `view.bindings` were recorded for its registered definition and search_path.
@@ -166,20 +204,13 @@ bool with_scratch_view(const ManagedView& view, Fn&& inspect) {
 }  // namespace
 
 std::string bindings_of(const ManagedView& view, Oid relid) {
-  QueryResult result = spi_query(
-      "SELECT pg_catalog.jsonb_build_object('definition', $2::text, "
-      "'search_path', pg_catalog.to_jsonb($3::text[]), 'objects', "
-      "COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(o) ORDER BY o.catalog, o.identity) "
-      "FROM (" DEPENDENCIES_OF_VIEW ") o), '[]'::pg_catalog.jsonb))::text",
-      {{std::to_string(relid), OIDOID}, {view.definition}, {to_array_literal(view.search_path)}},
-      /*read_only=*/false);  // as in find_binding_change
-  return *result.rows.front()[0];
+  return read_bindings(view, relid, std::nullopt).bindings;
 }
 
 void take_standing_bindings(ManagedView& view) {
-  if (bindings_apply(view)) return;
   // Only the view as pg_viewmgr built it: the same relation, its rule not replaced by hand
-  // since (a view replaced by hand binds to whatever its new query named).
+  // since (a view replaced by hand binds to whatever its new query named). What it depends
+  // on is then what its build recorded, or newer (renames PostgreSQL made since).
   if (!view.built_definition.has_value() || *view.built_definition != view.definition ||
       view.built_search_path != view.search_path) {
     return;
@@ -206,15 +237,18 @@ std::optional<std::string> probe_bindings(const ManagedView& view) {
   return found;
 }
 
-void check_bindings_kept(const ManagedView& view, Oid relid) {
-  auto change = find_binding_change(view, relid);
-  if (change.has_value()) refuse_binding_change(view, *change);
+void check_bindings_kept(ManagedView& view, Oid relid) {
+  ReadBindings read = read_bindings(view, relid, view.bindings);
+  if (read.change.has_value()) refuse_binding_change(view, *read.change);
+  // What the build binds to now; mark_built records it.
+  view.bindings = std::move(read.bindings);
+  view.bindings_relid = relid;
 }
 
 void check_bindings_before_create(const ManagedView& view) {
   if (!view.bindings.has_value()) return;
   std::optional<BindingChange> change;
-  with_scratch_view(view, [&](Oid relid) { change = find_binding_change(view, relid); });
+  with_scratch_view(view, [&](Oid relid) { change = read_bindings(view, relid, view.bindings).change; });
   if (change.has_value()) refuse_binding_change(view, *change);
 }
 

@@ -59,7 +59,8 @@ bool refresh_registered_bindings(ManagedView& view, bool probe);
 // depends on an object outside pg_catalog that the definition did not bind to before: its
 // name, the object it would now bind to and, where known, the one it bound to. Nothing to
 // compare when `view.bindings` is unset or recorded for another definition or search_path.
-void check_bindings_kept(const ManagedView& view, Oid relid);
+// Otherwise `view.bindings` becomes what `relid` binds to (mark_built records it).
+void check_bindings_kept(ManagedView& view, Oid relid);
 
 // The same before anything is created, on a scratch plain view (see probe_bindings): for
 // a materialized view whose CREATE runs its query, which must not run bound to another

@@ -9,7 +9,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_viewmgr;
-SELECT plan(32);
+SELECT plan(36);
 
 SET LOCAL client_min_messages = warning;
 CREATE ROLE ob_mallory NOLOGIN;
@@ -171,6 +171,29 @@ SELECT throws_ok($$SELECT * FROM viewmgr.run_with_dependents('ALTER TABLE ob_app
                  'run_with_dependents refuses to rebuild mat bound to mallory''s function');
 SELECT is(pg_temp.state(), (SELECT s FROM before_mat), 'the refused run_with_dependents left everything as it was');
 SELECT is((SELECT is_called FROM ob_evil.calls), false, 'mallory''s function never ran');
+
+-- 9. An overload from a schema later in the path than pg_catalog captures as well: an exact
+-- match beats pg_catalog.lower(text), which needs a cast.
+SELECT pg_temp.mallory('DROP FUNCTION ob_evil.lower(varchar)');
+CREATE TABLE ob_app.tags (id int, name varchar(20));
+SELECT is(viewmgr.register('ob_app.late', 'SELECT id, lower(name) AS lname FROM ob_app.tags',
+                           search_path => 'ob_app, ob_evil'),
+          'created', 'late is registered, mallory''s schema last in its path');
+SELECT pg_temp.mallory($$CREATE FUNCTION ob_evil.lower(varchar) RETURNS text LANGUAGE sql AS 'SELECT ''stolen''::text'$$);
+CREATE TEMP TABLE before_late AS SELECT pg_temp.state() AS s;
+SELECT throws_ok($$SELECT * FROM viewmgr.run_with_dependents('ALTER TABLE ob_app.tags ALTER COLUMN name TYPE varchar(40)')$$,
+                 '42501',
+                 'cannot rebuild ob_app.late: "lower" would now resolve to function ob_evil.lower(character varying), not to what it was built on',
+                 'an overload from the last schema of the path is refused too');
+SELECT is(pg_temp.state(), (SELECT s FROM before_late), 'the refused run_with_dependents left everything as it was');
+
+-- 10. A registration with nothing recorded (made before 0.3.0): the standing view, as it
+-- was built, is what the rebuild is checked against.
+UPDATE viewmgr.managed_view SET bindings = NULL WHERE relation_name = 'late';
+SELECT throws_ok($$SELECT * FROM viewmgr.run_with_dependents('ALTER TABLE ob_app.tags ALTER COLUMN name TYPE varchar(40)')$$,
+                 '42501',
+                 'cannot rebuild ob_app.late: "lower" would now resolve to function ob_evil.lower(character varying), not to what it was built on',
+                 'without recorded bindings, the standing view is the reference');
 
 SELECT * FROM finish();
 ROLLBACK;
