@@ -419,7 +419,7 @@ void follow_owner_changes(const std::optional<std::vector<QualifiedName>>& only)
 }
 
 void save_bindings(const ManagedView& v) {
-  own_tables_query("UPDATE viewmgr.managed_view SET bindings = $3::pg_catalog.jsonb "
+  own_tables_probe("UPDATE viewmgr.managed_view SET bindings = $3::pg_catalog.jsonb "
                    "WHERE schema_name = $1 AND relation_name = $2",
                    {{v.name.schema}, {v.name.name}, {v.bindings}});
 }
