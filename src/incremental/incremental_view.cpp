@@ -26,6 +26,7 @@ extern "C" {
 #include "catalog/pg_trigger.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
+#include "common/md5.h"
 #include "miscadmin.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -67,7 +68,33 @@ struct Objects {
   std::string trigger(const char* event) const { return "viewmgr_" + base + "_" + event; }
 };
 
-Objects objects_of(Oid table) { return Objects{"ivm_" + std::to_string(table)}; }
+// Named after the view's qualified name, not the table's oid, so that pg_dump's copies of
+// them (it dumps them with the table) are found again after a restore.
+Objects objects_for(const QualifiedName& name) {
+  std::string display = name.display();
+  const char* text = display.c_str();
+  std::size_t length = display.size();
+  char hex[33];
+  bool ok = pg_call([&] {
+    const char* error = nullptr;
+    return pg_md5_hash(text, length, hex, &error);
+  });
+  if (!ok) throw Error(sqlstate::kInternalError, "pg_viewmgr: could not hash " + display);
+  return Objects{"ivm_" + std::string(hex, 24)};
+}
+
+Objects objects_of(Oid table) {
+  char* schema = nullptr;
+  char* relname = nullptr;
+  pg_call([&] {
+    relname = get_rel_name(table);
+    if (relname != nullptr) schema = get_namespace_name(get_rel_namespace(table));
+  });
+  if (relname == nullptr || schema == nullptr) {
+    throw Error(sqlstate::kUndefinedTable, "relation " + std::to_string(table) + " does not exist");
+  }
+  return objects_for(QualifiedName{schema, relname});
+}
 
 void depend_automatically(Oid class_id, Oid object, Oid table) {
   pg_call([&] {
@@ -161,13 +188,26 @@ bool is_incremental_table(Oid relid) {
   });
 }
 
-std::string drop_managed_relation_sql(Oid relid, const std::string& name) {
+void drop_managed_relation(Oid relid, const std::string& name) {
   char relkind = pg_call([&] { return get_rel_relkind(relid); });
-  if (relkind == RELKIND_MATVIEW) return "DROP MATERIALIZED VIEW " + name;
-  if (relkind == RELKIND_VIEW) return "DROP VIEW " + name;
-  if (is_incremental_table(relid)) return "DROP TABLE " + name;
-  throw Error(sqlstate::kWrongObjectType, name + " is not a view",
-              "pg_viewmgr never drops objects it did not create.");
+  if (relkind == RELKIND_MATVIEW) {
+    spi_execute("DROP MATERIALIZED VIEW " + name);
+  } else if (relkind == RELKIND_VIEW) {
+    spi_execute("DROP VIEW " + name);
+  } else if (is_incremental_table(relid)) {
+    // Its objects go with it by their automatic dependencies, except where a restore made
+    // them (pg_dump does not keep those): dropped by name first. The capture function
+    // takes the triggers on the source with it.
+    Objects objects = objects_of(relid);
+    ScopedSetting quiet("client_min_messages", "warning");  // no NOTICE for each trigger
+    own_tables_query("DROP FUNCTION IF EXISTS " + objects.capture_function() + "() CASCADE");
+    own_tables_query("DROP VIEW IF EXISTS " + objects.definition_view().display());
+    own_tables_query("DROP TABLE IF EXISTS " + objects.key_log().display());
+    spi_execute("DROP TABLE " + name);
+  } else {
+    throw Error(sqlstate::kWrongObjectType, name + " is not a view",
+                "pg_viewmgr never drops objects it did not create.");
+  }
 }
 
 Oid incremental_definition_view(Oid table) { return relation_oid(objects_of(table).definition_view()); }
@@ -197,7 +237,7 @@ void create_incremental_table(const ManagedView& view) {
     spi_execute("CREATE TABLE " + view.display_name + " AS " + view.definition + " WITH NO DATA");
   }
   Oid table = relation_oid(view.name);
-  Objects objects = objects_of(table);
+  Objects objects = objects_for(view.name);
   spi_execute(std::string("CREATE TRIGGER ") + kGuardTrigger +
               " BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON " + view.display_name +
               " FOR EACH STATEMENT EXECUTE FUNCTION viewmgr.refuse_incremental_write()");

@@ -2,15 +2,15 @@
 // holds a view's rows, the objects that capture what its source's writes touch, and the
 // refresh that recomputes only those groups.
 //
-// Per view, named after the table's oid (they go with it: each has an automatic dependency
-// on the table and on the extension):
-//   viewmgr."ivm_<oid>_definition"   a plain view of the definition, owned by the view's owner:
+// Per view, named ivm_<hash> after the view's qualified name (so pg_dump's copies are found
+// again after a restore); each has an automatic dependency on the table and the extension:
+//   viewmgr."ivm_<hash>_definition"  a plain view of the definition, owned by the view's owner:
 //                                     what a refresh runs, what drift compares, what the
 //                                     staleness walk starts from
-//   viewmgr."ivm_<oid>_keys"         the key log: one row per group key a statement touched
+//   viewmgr."ivm_<hash>_keys"        the key log: one row per group key a statement touched
 //                                     (and a marker row per TRUNCATE), transactional
-//   viewmgr."ivm_<oid>_capture"()    the statement trigger function that appends to it
-//   triggers viewmgr_ivm_<oid>_{insert,update,delete,truncate} on the source (ENABLE ALWAYS)
+//   viewmgr."ivm_<hash>_capture"()    the statement trigger function that appends to it
+//   triggers viewmgr_ivm_<hash>_{insert,update,delete,truncate} on the source (ENABLE ALWAYS)
 //   trigger viewmgr_refuse_writes on the table: refuses every write pg_viewmgr did not make
 #pragma once
 #include "pg/postgres.hpp"
@@ -24,10 +24,10 @@ namespace viewmgr::pg {
 // Whether `relid` is the table of an incremental materialized view (it has the guard trigger).
 bool is_incremental_table(Oid relid);
 
-// The DROP statement for the relation `relid` standing under a managed view's name `name`:
-// a view, a materialized view, or the table of an incremental one (any other table is
-// refused, 42809: pg_viewmgr never drops what it did not create).
-std::string drop_managed_relation_sql(Oid relid, const std::string& name);
+// Drops the relation `relid` standing under a managed view's name `name`: a view, a
+// materialized view, or the table of an incremental one with its capture objects (any
+// other table is refused, 42809: pg_viewmgr never drops what it did not create).
+void drop_managed_relation(Oid relid, const std::string& name);
 
 // The definition view of an incremental view's table (InvalidOid when it is gone).
 Oid incremental_definition_view(Oid table);

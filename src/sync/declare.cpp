@@ -330,7 +330,7 @@ std::vector<SyncRow> declare_views(const std::string& views_json, bool prune, bo
   for (const auto& [node, relid] : dropping) {
     const std::string& name = managed.views()[node].display_name;
     std::string started = clock_now();
-    spi_execute(drop_managed_relation_sql(relid, name));
+    drop_managed_relation(relid, name);
     history.add(name, "drop", started, "succeeded", std::string("pruned by declare"));
   }
   std::vector<QualifiedName> names;

@@ -2,6 +2,7 @@
 
 #include <unordered_map>
 
+#include "incremental/incremental_view.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
 #include "refresh/change_tracking.hpp"
@@ -177,7 +178,7 @@ void Rebuild::drop_all() {
     if (saved == nullptr) continue;
     if (saved->relkind == RELKIND_RELATION) {
       drop_batched();
-      spi_execute("DROP TABLE " + it->step.name);
+      drop_managed_relation(saved->oid, it->step.name);
     } else {
       drops.emplace_back(it->step.name, saved->materialized());
     }

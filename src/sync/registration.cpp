@@ -294,7 +294,7 @@ void unregister_view(const std::string& view_name, bool drop_view, bool cascade,
       std::string started = clock_now();
       // Written first, while the view and so its owner are there (a failed drop rolls it back).
       history.add(graph.name(n), "drop", started, "succeeded", std::string("unregistered"));
-      spi_execute(drop_managed_relation_sql(relid, graph.name(n)));
+      drop_managed_relation(relid, graph.name(n));
     }
   }
   for (NodeId n : removing) delete_registration(managed.views()[n].name);
