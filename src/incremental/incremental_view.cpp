@@ -143,6 +143,18 @@ std::string same_keys(const std::vector<std::string>& columns, const std::string
   return out;
 }
 
+// The same, spelt for a hash join: one-element arrays compare NULL elements as equal, with
+// the element type's default equality (the one GROUP BY uses), and arrays hash.
+std::string same_keys_hashable(const std::vector<std::string>& columns, const std::string& a,
+                               const std::string& b) {
+  std::string out;
+  for (const auto& c : columns) {
+    out += (out.empty() ? "" : " AND ") + std::string("ARRAY[") + a + "." + quote_ident(c) + "] = ARRAY[" + b + "." +
+           quote_ident(c) + "]";
+  }
+  return out;
+}
+
 // A dollar quote tag that does not occur in `body`.
 std::string dollar_quoted(const std::string& body) {
   std::string tag = "$viewmgr$";
@@ -376,14 +388,14 @@ std::string refresh_incremental_table(Oid table, const std::string& display_name
       per_group ? " SELECT d.* FROM affected a CROSS JOIN LATERAL (SELECT * FROM " + definition + " d WHERE " +
                       same_keys(keys, "d", "a") + " OFFSET 0) d WHERE " + kAfterRemoved
                 : " SELECT d.* FROM " + definition + " d WHERE EXISTS (SELECT FROM affected a WHERE " +
-                      same_keys(keys, "d", "a") + ") AND " + kAfterRemoved;
+                      same_keys_hashable(keys, "d", "a") + ") AND " + kAfterRemoved;
   // One statement, one snapshot: the logged keys it consumes are those whose writes it sees
   // (a key logged by a transaction it does not see stays for the next refresh). Marker rows
   // stay too: a TRUNCATE committed since the count above makes the next refresh a full one.
   QueryResult done = spi_query(
       "WITH consumed AS (DELETE FROM " + log + " WHERE " + marker + " IS NOT TRUE RETURNING " + joined_columns(keys) +
       "), affected AS (SELECT DISTINCT " + joined_columns(keys) + " FROM consumed), "
-      "removed AS (DELETE FROM " + display_name + " v USING affected a WHERE " + same_keys(keys, "v", "a") +
+      "removed AS (DELETE FROM " + display_name + " v USING affected a WHERE " + same_keys_hashable(keys, "v", "a") +
       " RETURNING 1), "
       "added AS (INSERT INTO " + display_name + recompute + " RETURNING 1) "
       "SELECT (SELECT count(*) FROM affected), (SELECT count(*) FROM removed), (SELECT count(*) FROM added)");
