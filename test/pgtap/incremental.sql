@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_viewmgr;
-SELECT plan(66);
+SELECT plan(67);
 
 SET LOCAL client_min_messages = warning;
 CREATE SCHEMA inc;
@@ -106,6 +106,16 @@ SELECT throws_ok($$SELECT viewmgr.register('inc.bad', 'SELECT region, count(*) F
                  '22023', 'incremental => true applies to materialized views only', 'incremental needs materialized');
 SELECT throws_ok($$SELECT * FROM viewmgr.declare('[{"view_name": "inc.bad", "definition": "SELECT region FROM inc.sales", "materialized": true, "incremental": true}]')$$,
                  '0A000', 'cannot maintain inc.bad incrementally: it has no GROUP BY', 'declare refuses it the same way');
+-- An owner who may not put triggers on the source cannot keep a view of it incrementally.
+CREATE ROLE inc_owner;
+GRANT USAGE, CREATE ON SCHEMA inc TO inc_owner;
+GRANT SELECT ON inc.sales TO inc_owner;
+SET LOCAL ROLE inc_owner;
+SELECT throws_ok($$SELECT viewmgr.register('inc.bad', 'SELECT region, count(*) AS n FROM inc.sales GROUP BY region',
+                                           materialized => true, incremental => true)$$,
+                 '42501', 'permission denied to maintain inc.bad incrementally: role "inc_owner" has no TRIGGER privilege on inc.sales',
+                 'refused without the TRIGGER privilege on the source');
+RESET ROLE;
 SELECT is(inc.state(), :'before', 'the refusals left the registry, the catalogs and the history as they were');
 
 -- 3. Only pg_viewmgr writes the table.
