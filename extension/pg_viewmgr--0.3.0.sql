@@ -64,6 +64,10 @@ CREATE TABLE viewmgr.managed_view (
     bindings              jsonb,
     PRIMARY KEY (schema_name, relation_name)
 );
+-- A materialized view kept incrementally (issue 12): its rows live in a table only
+-- pg_viewmgr writes, and a refresh recomputes only the groups its sources' writes touched.
+-- Added as the upgrade from 0.2.0 adds it (the catalogs then match, missing value included).
+ALTER TABLE viewmgr.managed_view ADD COLUMN incremental boolean NOT NULL DEFAULT false;
 
 -- Lookups that keep register() independent of the registry's size: a row by its display
 -- name (what reads and depends_on hold), and the rows that read or depend on a name. The
@@ -81,7 +85,7 @@ SELECT pg_catalog.pg_extension_config_dump('viewmgr.managed_view', '');
 REVOKE ALL ON viewmgr.managed_view FROM PUBLIC;
 -- Readable by everyone but for last_error, whose text can hold row values: viewmgr.status
 -- shows it to the owner's members only.
-GRANT SELECT (schema_name, relation_name, materialized, definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, built_viewdef, built_indexes, built_view_options, built_relid, built_rule_xmin, owner, registered_at, updated_at, built_at, last_refreshed_at, last_refresh_duration, built_definition, built_search_path, built_index_specs, built_with_data, built_comment, bindings)
+GRANT SELECT (schema_name, relation_name, materialized, definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, built_viewdef, built_indexes, built_view_options, built_relid, built_rule_xmin, owner, registered_at, updated_at, built_at, last_refreshed_at, last_refresh_duration, built_definition, built_search_path, built_index_specs, built_with_data, built_comment, bindings, incremental)
     ON viewmgr.managed_view TO PUBLIC;
 
 -- One row per build or refresh. Bounded: rows older than viewmgr.history_retention go when
@@ -177,6 +181,16 @@ RETURNS event_trigger
 LANGUAGE C
 AS 'MODULE_PATHNAME', 'viewmgr_track_ddl';
 
+-- The table of an incremental materialized view is written only by pg_viewmgr's refresh: a
+-- statement trigger (BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE, fired ALWAYS) refuses
+-- every other write. It resolves no names; its search_path is pinned all the same, as only
+-- pg_viewmgr's own refreshes write the table (no writer pays for it).
+CREATE FUNCTION viewmgr.refuse_incremental_write()
+RETURNS trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_refuse_incremental_write';
+
 CREATE EVENT TRIGGER viewmgr_track_ddl_end ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW',
                  'CREATE VIEW', 'CREATE TABLE', 'REFRESH MATERIALIZED VIEW')
@@ -201,13 +215,14 @@ CREATE FUNCTION viewmgr.register(
     comment      text    DEFAULT NULL,
     apply        boolean DEFAULT true,
     view_options text[]  DEFAULT '{}',
+    incremental  boolean DEFAULT false,
     search_path  text    DEFAULT pg_catalog.current_setting('search_path'))
 RETURNS text
 LANGUAGE C CALLED ON NULL INPUT VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'viewmgr_register';
 
-COMMENT ON FUNCTION viewmgr.register(text, text, boolean, text[], text[], boolean, text, boolean, text[], text) IS
+COMMENT ON FUNCTION viewmgr.register(text, text, boolean, text[], text[], boolean, text, boolean, text[], boolean, text) IS
     'declare a managed view (and build it unless apply => false); returns created, replaced, rebuilt, unchanged or registered';
 
 -- Declares a whole set of views in one call and one transaction: like register(...,
@@ -328,16 +343,18 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'viewmgr_unschedule';
 
 -- One row per managed view with its state, computed from the registry and the catalogs.
+-- refresh_mode: full or incremental for materialized views, NULL for views.
 CREATE FUNCTION viewmgr.view_states()
 RETURNS TABLE(view_name text, kind text, state text, last_refreshed_at timestamptz,
-              last_refresh_duration interval, last_error text, depends_on text[])
+              last_refresh_duration interval, last_error text, depends_on text[],
+              refresh_mode text)
 LANGUAGE C STRICT STABLE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'viewmgr_view_states';
 
 CREATE VIEW viewmgr.status AS
     SELECT view_name, kind, state, last_refreshed_at, last_refresh_duration, last_error,
-           depends_on
+           depends_on, refresh_mode
       FROM viewmgr.view_states();
 
 GRANT SELECT ON viewmgr.status TO PUBLIC;

@@ -23,7 +23,8 @@ Datum register_function(FunctionCallInfo fcinfo) {
   r.comment = optional_text_arg(fcinfo, 6, "comment");
   r.apply = bool_arg(fcinfo, 7, "apply");
   r.view_options = text_array_arg(fcinfo, 8, "view_options");
-  r.search_path = text_arg(fcinfo, 9, "search_path");
+  r.incremental = bool_arg(fcinfo, 9, "incremental");
+  r.search_path = text_arg(fcinfo, 10, "search_path");
   std::string action = with_spi([&] { return register_view(std::move(r)); });
   return text_datum(action);
 }

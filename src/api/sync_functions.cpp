@@ -52,7 +52,8 @@ Datum view_states_function(FunctionCallInfo fcinfo) {
     for (const auto& row : status_rows(managed)) {
       const ManagedView& v = *row.view;
       result.add({v.display_name, v.kind(), row.state, v.last_refreshed_at,
-                  v.last_refresh_duration, row.last_error, to_array_literal(row.depends_on)});
+                  v.last_refresh_duration, row.last_error, to_array_literal(row.depends_on),
+                  v.materialized ? Cell{v.refresh_mode()} : Cell{}});
     }
   });
   return static_cast<Datum>(0);

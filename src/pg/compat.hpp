@@ -17,6 +17,9 @@ extern "C" {
 #include "rewrite/rewriteManip.h"
 #include "utils/acl.h"
 #include "utils/syscache.h"
+#if PG_VERSION_NUM >= 180000
+#include "optimizer/optimizer.h"
+#endif
 }
 
 #if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 190000
@@ -152,6 +155,28 @@ inline bool may_refresh(Oid relid, Oid role) {
 #else
   return false;
 #endif
+}
+
+// PostgreSQL 18 gives a grouped query an RTE_GROUP range table entry, and its output refers
+// to grouped expressions through Vars of that entry. Whether `rte` is that entry:
+inline bool is_grouping_step(const RangeTblEntry* rte) {
+#if PG_VERSION_NUM >= 180000
+  return rte->rtekind == RTE_GROUP;
+#else
+  (void)rte;
+  return false;
+#endif
+}
+
+// An expression of a grouped query's output in terms of its FROM items (on 18 the Vars of
+// the RTE_GROUP entry are replaced by what they stand for). Call inside pg_call.
+inline Node* without_grouping_step(Query* query, Node* expr) {
+#if PG_VERSION_NUM >= 180000
+  if (query->hasGroupRTE) return flatten_group_exprs(nullptr, query, expr);
+#else
+  (void)query;
+#endif
+  return expr;
 }
 
 }  // namespace viewmgr::pg::compat

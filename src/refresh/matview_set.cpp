@@ -8,6 +8,7 @@
 
 #include "core/source_closure.hpp"
 #include "core/sql_text.hpp"
+#include "incremental/incremental_view.hpp"
 #include "pg/boundary.hpp"
 #include "pg/scopes.hpp"
 #include "pg/settings.hpp"
@@ -107,27 +108,36 @@ bool trackable_kind(char relkind) {
 }  // namespace
 
 MatviewSet::MatviewSet(const ManagedViews& managed) {
+  std::vector<Oid> roots;  // per target: the relation whose query says what it reads
   for (const auto& view : managed.views()) {
     if (!view.materialized) continue;
     Oid relid = relation_oid(view.name);
     char relkind = OidIsValid(relid) ? pg_call([&] { return get_rel_relkind(relid); }) : 0;
+    // An incremental view is a table; what it reads is what its definition view reads.
+    Oid reads_through = relid;
     if (relkind != RELKIND_MATVIEW) {
-      missing_.push_back(view.display_name);
-      continue;
+      if (view.incremental && is_incremental_table(relid)) reads_through = incremental_definition_view(relid);
+      if (reads_through == relid || !OidIsValid(reads_through)) {
+        missing_.push_back(view.display_name);
+        continue;
+      }
     }
     graph_.add_node(view.display_name);
     targets_.push_back({relid, view.display_name, view.name, std::nullopt});
+    roots.push_back(reads_through);
   }
   sources_.resize(targets_.size());
   functions_.resize(targets_.size());
   if (targets_.empty()) return;
 
-  std::vector<Oid> relids;
-  for (const auto& t : targets_) relids.push_back(t.relid);
   std::map<Oid, NodeId> node_of;
-  for (NodeId n = 0; n < targets_.size(); n++) node_of[targets_[n].relid] = n;
-  for (const Source& source : source_closure(relids)) {
-    NodeId node = node_of.at(source.root);
+  std::map<Oid, NodeId> node_of_root;
+  for (NodeId n = 0; n < targets_.size(); n++) {
+    node_of[targets_[n].relid] = n;
+    node_of_root[roots[n]] = n;
+  }
+  for (const Source& source : source_closure(roots)) {
+    NodeId node = node_of_root.at(source.root);
     if (source.relkind == 'F') {
       functions_[node].push_back(source.name);
       continue;
@@ -147,8 +157,8 @@ MatviewSet::MatviewSet(const ManagedViews& managed) {
         untracked_kind_[source.relid] = source.trigger_mode;
       }
     }
-    if (source.relkind == RELKIND_MATVIEW) {
-      auto upstream = node_of.find(source.relid);
+    if (source.relkind == RELKIND_MATVIEW || source.relkind == RELKIND_RELATION) {
+      auto upstream = node_of.find(source.relid);  // a managed one (incremental: a table)
       if (upstream != node_of.end()) graph_.add_edge(node, upstream->second);
     }
   }

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/snapshot_text.hpp"
 #include "core/sql_text.hpp"
+#include "incremental/incremental_view.hpp"
 #include "pg/boundary.hpp"
 #include "pg/lock_holders.hpp"
 #include "pg/compat.hpp"
@@ -180,7 +181,10 @@ RefreshDone refresh_one_unchecked(const RefreshTarget& target, WhenBusy when_bus
     spi_query("SELECT pg_catalog.pg_advisory_xact_lock($1, $2)", lock_args);
   }
 
-  bool concurrently = use_concurrently(target);
+  // An incremental view applies what its sources' writes touched (src/incremental/); it
+  // never blocks readers, so CONCURRENTLY has no meaning for it.
+  bool incremental = is_incremental_table(target.relid);
+  bool concurrently = !incremental && use_concurrently(target);
   PinnedSnapshot snapshot = pin_snapshot();
   // In a worker (no transaction id of its own yet): the caller's rows logged before the
   // hand-over count as seen, as its own earlier commands' would in the caller's session.
@@ -194,21 +198,26 @@ RefreshDone refresh_one_unchecked(const RefreshTarget& target, WhenBusy when_bus
   Oid view_relid = target.relid;
   bool free_now = pg_call([&] { return ConditionalLockRelationOid(view_relid, mode); });
   if (!free_now) last_lock_holders = relation_lock_holders(view_relid);
+  std::string applied;
   {
     std::optional<ScopedSetting> lock_timeout;
     if (setting_lock_timeout_ms > 0) {
       lock_timeout.emplace("lock_timeout", std::to_string(setting_lock_timeout_ms));
     }
-    spi_execute(std::string("REFRESH MATERIALIZED VIEW ") + (concurrently ? "CONCURRENTLY " : "") +
-                target.display_name);
+    if (incremental) {
+      applied = refresh_incremental_table(target.relid, target.display_name);
+    } else {
+      spi_execute(std::string("REFRESH MATERIALIZED VIEW ") + (concurrently ? "CONCURRENTLY " : "") +
+                  target.display_name);
+    }
   }
   // Views that read this one see it as changed.
   Oid relid = target.relid;
   pg_call([&] { record_change(relid); });
 
   std::optional<std::string> duration = record_refresh_state(target.name, snapshot, started);
-  std::string detail = concurrently ? "concurrently" : "";
-  if (!target.reason.empty()) detail = target.reason + (concurrently ? "; concurrently" : "");
+  std::string detail = concurrently ? "concurrently" : applied;
+  if (!target.reason.empty()) detail = target.reason + (detail.empty() ? "" : "; " + detail);
   history.add(target.display_name, "refresh", started, "succeeded",
               detail.empty() ? std::nullopt : std::optional<std::string>(detail));
   return {RefreshOutcome::kRefreshed, duration, detail};

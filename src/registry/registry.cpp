@@ -52,6 +52,7 @@ enum RegistryColumn {
   kLastRefreshDuration,
   kLastError,
   kBindings,
+  kIncremental,
 };
 
 // The pg_class row `c` is the view registry row `alias` last built, standing under its
@@ -74,7 +75,7 @@ enum RegistryColumn {
   "m.reads, m.indexes, m.with_data, m.comment, m.view_options, m.built_definition, "           \
   "m.built_search_path, m.built_index_specs, m.built_with_data, m.built_comment, "             \
   "m.built_view_options, m.built_viewdef, m.built_indexes, m.built_relid, m.built_rule_xmin, " \
-  OWNER_OF("m") ", m.last_refreshed_at, m.last_refresh_duration, m.last_error, m.bindings "
+  OWNER_OF("m") ", m.last_refreshed_at, m.last_refresh_duration, m.last_error, m.bindings, m.incremental "
 
 // The display name of a registry row as SQL: the expression the install script indexes
 // (managed_view_display_idx), so lookups by display name use that index.
@@ -192,6 +193,7 @@ std::vector<ManagedView> to_views(const QueryResult& result) {
     v.last_refresh_duration = row[kLastRefreshDuration];
     v.last_error = row[kLastError];
     v.bindings = row[kBindings];
+    v.incremental = row[kIncremental] == std::optional<std::string>("t");
     views.push_back(std::move(v));
   }
   return views;
@@ -222,7 +224,7 @@ std::optional<Declaration> load_declaration(const QualifiedName& name) {
   if (!select) {
     select = std::make_unique<OwnTablesStatement>(
         "SELECT materialized, definition, search_path, depends_on, reads, indexes, with_data, "
-        "comment, view_options, " OWNER_OF("m") ", built_viewdef IS NOT NULL "
+        "comment, view_options, " OWNER_OF("m") ", built_viewdef IS NOT NULL, incremental "
         "FROM viewmgr.managed_view m WHERE schema_name = $1 AND relation_name = $2",
         std::vector<Oid>{TEXTOID, TEXTOID}, PreparedStatement::Lifetime::kBackend,
         OwnTablesStatement::Plan::kIndexProbes);
@@ -245,6 +247,7 @@ std::optional<Declaration> load_declaration(const QualifiedName& name) {
   v.view_options = text_array(row[8]);
   v.owner = to_oid(row[9]);
   d.built = row[10] == Value("t");
+  v.incremental = row[11] == Value("t");
   return d;
 }
 
@@ -290,7 +293,7 @@ bool same_registration(const ManagedView& a, const ManagedView& b) {
   return a.name == b.name && a.materialized == b.materialized && a.definition == b.definition &&
          a.search_path == b.search_path && a.depends_on == b.depends_on && a.reads == b.reads &&
          a.indexes == b.indexes && a.with_data == b.with_data && a.comment == b.comment &&
-         a.view_options == b.view_options && a.owner == b.owner;
+         a.view_options == b.view_options && a.owner == b.owner && a.incremental == b.incremental;
 }
 
 void save_registration(const ManagedView& v) {
@@ -300,23 +303,23 @@ void save_registration(const ManagedView& v) {
     upsert = std::make_unique<OwnTablesStatement>(
         "INSERT INTO viewmgr.managed_view AS m (schema_name, relation_name, materialized, "
         "definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, "
-        "owner) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::pg_catalog.regrole) "
+        "owner, incremental) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::pg_catalog.regrole, $13) "
         "ON CONFLICT (schema_name, relation_name) DO UPDATE SET "
         "materialized = EXCLUDED.materialized, definition = EXCLUDED.definition, "
         "search_path = EXCLUDED.search_path, depends_on = EXCLUDED.depends_on, "
         "reads = EXCLUDED.reads, indexes = EXCLUDED.indexes, with_data = EXCLUDED.with_data, "
         "comment = EXCLUDED.comment, view_options = EXCLUDED.view_options, "
-        "owner = EXCLUDED.owner, "
+        "owner = EXCLUDED.owner, incremental = EXCLUDED.incremental, "
         "updated_at = pg_catalog.now()",
         std::vector<Oid>{TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
-                         TEXTARRAYOID, TEXTARRAYOID, BOOLOID, TEXTOID, TEXTARRAYOID, OIDOID},
+                         TEXTARRAYOID, TEXTARRAYOID, BOOLOID, TEXTOID, TEXTARRAYOID, OIDOID, BOOLOID},
         PreparedStatement::Lifetime::kBackend);
   }
   upsert->execute({v.name.schema, v.name.name, bool_value(v.materialized), v.definition,
                    array_value(v.search_path), array_value(v.depends_on), array_value(v.reads),
                    array_value(v.indexes), bool_value(v.with_data), v.comment,
-                   array_value(v.view_options), std::to_string(v.owner)});
+                   array_value(v.view_options), std::to_string(v.owner), bool_value(v.incremental)});
 }
 
 void save_registrations(const std::vector<const ManagedView*>& views) {
@@ -324,7 +327,7 @@ void save_registrations(const std::vector<const ManagedView*>& views) {
   if (views.size() == 1) return save_registration(*views.front());
   // One column array each; text[] columns travel as arrays of their literals.
   std::vector<std::string> schema, name, materialized, definition, search_path, depends_on,
-      reads, indexes, with_data, view_options, owner;
+      reads, indexes, with_data, view_options, owner, incremental;
   std::vector<std::optional<std::string>> comment;
   for (const ManagedView* v : views) {
     schema.push_back(v->name.schema);
@@ -339,32 +342,33 @@ void save_registrations(const std::vector<const ManagedView*>& views) {
     comment.push_back(v->comment);
     view_options.push_back(to_array_literal(v->view_options));
     owner.push_back(std::to_string(v->owner));
+    incremental.push_back(*bool_value(v->incremental));
   }
   std::string comments = to_array_literal(comment);
   own_tables_query(
       "INSERT INTO viewmgr.managed_view AS m (schema_name, relation_name, materialized, "
       "definition, search_path, depends_on, reads, indexes, with_data, comment, view_options, "
-      "owner) "
+      "owner, incremental) "
       "SELECT s, r, mat, def, sp::text[], dep::text[], rd::text[], ix::text[], wd, cm, vo::text[], "
-      "ow::pg_catalog.regrole FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), "
+      "ow::pg_catalog.regrole, inc FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), "
       "pg_catalog.unnest($3::boolean[]), pg_catalog.unnest($4::text[]), "
       "pg_catalog.unnest($5::text[]), pg_catalog.unnest($6::text[]), pg_catalog.unnest($7::text[]), "
       "pg_catalog.unnest($8::text[]), pg_catalog.unnest($9::boolean[]), "
       "pg_catalog.unnest($10::text[]), pg_catalog.unnest($11::text[]), "
-      "pg_catalog.unnest($12::pg_catalog.oid[])) "
-      "AS u(s, r, mat, def, sp, dep, rd, ix, wd, cm, vo, ow) "
+      "pg_catalog.unnest($12::pg_catalog.oid[]), pg_catalog.unnest($13::boolean[])) "
+      "AS u(s, r, mat, def, sp, dep, rd, ix, wd, cm, vo, ow, inc) "
       "ON CONFLICT (schema_name, relation_name) DO UPDATE SET "
       "materialized = EXCLUDED.materialized, definition = EXCLUDED.definition, "
       "search_path = EXCLUDED.search_path, depends_on = EXCLUDED.depends_on, "
       "reads = EXCLUDED.reads, indexes = EXCLUDED.indexes, with_data = EXCLUDED.with_data, "
       "comment = EXCLUDED.comment, view_options = EXCLUDED.view_options, "
-      "owner = EXCLUDED.owner, "
+      "owner = EXCLUDED.owner, incremental = EXCLUDED.incremental, "
       "updated_at = pg_catalog.now()",
       {{to_array_literal(schema)}, {to_array_literal(name)}, {to_array_literal(materialized)},
        {to_array_literal(definition)}, {to_array_literal(search_path)},
        {to_array_literal(depends_on)}, {to_array_literal(reads)}, {to_array_literal(indexes)},
        {to_array_literal(with_data)}, {comments}, {to_array_literal(view_options)},
-       {to_array_literal(owner)}});
+       {to_array_literal(owner)}, {to_array_literal(incremental)}});
 }
 
 BuildRecorder::BuildRecorder() {

@@ -31,6 +31,9 @@ struct ManagedView {
   bool with_data = true;
   std::optional<std::string> comment;
   std::vector<std::string> view_options;
+  // A materialized view kept incrementally: its rows live in a table that only pg_viewmgr
+  // writes (src/incremental/), and a refresh recomputes only the groups writes touched.
+  bool incremental = false;
   // What was last built: the declaration as it stood (compared field by field with the
   // current one), the canonical form of the live definition right after the build, and the
   // definitions of the indexes it created. All unset while the view was never built.
@@ -63,6 +66,7 @@ struct ManagedView {
   Oid bindings_relid = InvalidOid;
 
   std::string kind() const { return materialized ? "materialized view" : "view"; }
+  std::string refresh_mode() const { return incremental ? "incremental" : "full"; }
   bool is_built() const { return built_viewdef.has_value(); }
   // The declaration, and the declaration as last built, for compare_specs().
   BuildSpec spec() const;

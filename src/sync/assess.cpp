@@ -5,6 +5,7 @@
 #include "core/build_spec.hpp"
 #include "core/error.hpp"
 #include "pg/boundary.hpp"
+#include "incremental/incremental_view.hpp"
 #include "pg/scopes.hpp"
 #include "sync/definition.hpp"
 
@@ -33,14 +34,46 @@ std::optional<bool> definition_changed(ManagedView& view) {
   return *canonical != view.built_viewdef.value_or("");
 }
 
+namespace {
+
+// What stands under a managed view's name, as pg_viewmgr tells them apart: a view, a
+// materialized view refreshed in full, the table of an incremental one, or something else.
+enum class LiveKind { kView, kMaterialized, kIncremental, kOther };
+
+LiveKind live_kind(const LiveRelation& live) {
+  if (live.relkind == RELKIND_VIEW) return LiveKind::kView;
+  if (live.relkind == RELKIND_MATVIEW) return LiveKind::kMaterialized;
+  if (is_incremental_table(live.oid)) return LiveKind::kIncremental;
+  return LiveKind::kOther;
+}
+
+LiveKind declared_kind(const ManagedView& view) {
+  if (!view.materialized) return LiveKind::kView;
+  return view.incremental ? LiveKind::kIncremental : LiveKind::kMaterialized;
+}
+
+std::string kind_words(LiveKind kind, char relkind) {
+  switch (kind) {
+    case LiveKind::kView: return "view";
+    case LiveKind::kMaterialized: return "materialized view";
+    case LiveKind::kIncremental: return "incremental materialized view";
+    default: return relkind_name(relkind);
+  }
+}
+
+}  // namespace
+
 std::string definition_drift(const ManagedView& view, const LiveRelation& live) {
   if (!view.built_viewdef.has_value()) return {};
+  // An incremental view's query is its definition view's.
+  Oid defined_by = live.relkind == RELKIND_RELATION ? incremental_definition_view(live.oid) : live.oid;
+  if (!OidIsValid(defined_by)) return "its definition view was dropped outside pg_viewmgr";
   // Fast path: the very relation that was built, its rule row untouched since.
   if (live.oid == view.built_relid && TransactionIdIsValid(view.built_rule_xmin) &&
-      rule_xmin(live.oid) == view.built_rule_xmin) {
+      rule_xmin(defined_by) == view.built_rule_xmin) {
     return {};
   }
-  if (live_canonical_definition(live.oid) != *view.built_viewdef) {
+  if (live_canonical_definition(defined_by) != *view.built_viewdef) {
     return "definition changed outside pg_viewmgr";
   }
   return {};
@@ -121,17 +154,18 @@ ViewNeed assess(ManagedView& view) {
     }
     return {Action::kCreated, view.is_built() ? "missing" : "not built yet", false};
   }
-  if (live->relkind != RELKIND_VIEW && live->relkind != RELKIND_MATVIEW) {
+  LiveKind kind = live_kind(*live);
+  if (kind == LiveKind::kOther) {
     throw Error(sqlstate::kWrongObjectType,
                 view.display_name + " is a " + relkind_name(live->relkind) + ", not a view",
                 "pg_viewmgr never drops objects it did not create.",
                 "Rename or drop the " + std::string(relkind_name(live->relkind)) +
                     ", or unregister the view.");
   }
-  bool live_materialized = live->relkind == RELKIND_MATVIEW;
-  if (live_materialized != view.materialized) {
+  if (kind != declared_kind(view)) {
     return {Action::kRebuilt,
-            std::string("kind changes from ") + relkind_name(live->relkind) + " to " + view.kind(),
+            "kind changes from " + kind_words(kind, live->relkind) + " to " +
+                kind_words(declared_kind(view), live->relkind),
             true};
   }
   std::string drift = definition_drift(view, *live);
@@ -187,12 +221,12 @@ std::vector<DriftRow> find_drift(ManagedViews& managed) {
       rows.push_back({view.display_name, "missing", detail});
       continue;
     }
-    bool live_materialized = live->relkind == RELKIND_MATVIEW;
-    if ((live->relkind != RELKIND_VIEW && !live_materialized) ||
-        live_materialized != view.materialized) {
+    LiveKind kind = live_kind(*live);
+    if (kind != declared_kind(view)) {
       rows.push_back({view.display_name, "kind",
-                      std::string("registered as ") + view.kind() + ", but it is a " +
-                          relkind_name(live->relkind)});
+                      "registered as " + kind_words(declared_kind(view), live->relkind) + ", but it is a " +
+                          (kind == LiveKind::kOther ? std::string(relkind_name(live->relkind))
+                                                    : kind_words(kind, live->relkind))});
       continue;
     }
     SpecChanges changes = compare_specs(view.spec(), view.built_spec());

@@ -22,6 +22,7 @@
 #include "pg/scopes.hpp"
 #include "pg/spi.hpp"
 #include "core/sql_text.hpp"
+#include "incremental/incremental_view.hpp"
 #include "refresh/change_tracking.hpp"
 #include "refresh/matview_set.hpp"
 #include "refresh/refresh.hpp"
@@ -50,6 +51,11 @@ const char* operation_of(Action action) {
 
 std::string object_kind(bool materialized) {
   return materialized ? "MATERIALIZED VIEW " : "VIEW ";
+}
+
+// An incremental materialized view is a table (src/incremental/).
+std::string object_kind(const ManagedView& view) {
+  return view.incremental ? "TABLE " : object_kind(view.materialized);
 }
 
 // Who the view is built as (and so who owns it): the owner it had before a rebuild, else
@@ -144,7 +150,9 @@ std::vector<Oid> relations_read(const ManagedView& view) {
 }  // namespace
 
 void mark_built(ManagedView& view, Oid relid) {
-  view.built_viewdef = live_canonical_definition(relid);
+  // An incremental view's table has no query of its own: its definition view has.
+  Oid defined_by = view.incremental ? incremental_definition_view(relid) : relid;
+  view.built_viewdef = live_canonical_definition(defined_by);
   view.built_definition = view.definition;
   view.built_search_path = view.search_path;
   view.built_index_specs = view.indexes;
@@ -152,8 +160,8 @@ void mark_built(ManagedView& view, Oid relid) {
   view.built_comment = view.comment;
   view.built_view_options = view.view_options;
   view.built_relid = relid;
-  view.built_rule_xmin = rule_xmin(relid);
-  if (view.bindings_relid != relid) view.bindings = bindings_of(view, relid);
+  view.built_rule_xmin = rule_xmin(defined_by);
+  if (view.bindings_relid != defined_by) view.bindings = bindings_of(view, defined_by);
 }
 
 void Builder::build(NodeId node, Action action, const SavedRelation* saved) {
@@ -206,7 +214,7 @@ void Builder::build(NodeId node, Action action, const SavedRelation* saved) {
 }
 
 void Builder::rename_back(const ManagedView& view, const QualifiedName& current) {
-  std::string kind = object_kind(view.materialized);
+  std::string kind = object_kind(view);
   std::string name = current.display();
   if (current.name != view.name.name) {
     spi_execute("ALTER " + kind + name + " RENAME TO " + quote_ident(view.name.name));
@@ -222,6 +230,17 @@ void Builder::create_view(ManagedView& view, std::optional<LiveRelation>& live,
   // Reads are resolved again for every build: the view binds to what exists now.
   view.reads = managed_.resolve(parse_definition(view.definition).reads, view.search_path);
   bool or_replace = live.has_value();
+  if (view.incremental && !or_replace) {
+    if (OidIsValid(hand_over_to)) {
+      throw Error(sqlstate::kFeatureNotSupported,
+                  "cannot build " + view.display_name + " incrementally: its owner, " + describe_role(hand_over_to) +
+                      ", has no CREATE privilege on schema " + quote_ident(view.name.schema),
+                  "Incremental views are built by their owner; handing one over is not supported yet.");
+    }
+    create_incremental_table(view);
+    live = live_relation(view.name);
+    return;
+  }
   if (or_replace && view.materialized) {
     // Materialized views cannot be replaced in place; the plan drops them first.
     throw Error(sqlstate::kInternalError,
@@ -372,7 +391,7 @@ void Builder::refresh_as_owner(const ManagedView& view, const QualifiedName& tar
 void Builder::apply_comment(const ManagedView& view) {
   // Without a declared comment, one set by hand is left alone (or restored after a rebuild).
   if (!view.comment.has_value()) return;
-  spi_execute("COMMENT ON " + object_kind(view.materialized) + view.display_name + " IS " +
+  spi_execute("COMMENT ON " + object_kind(view) + view.display_name + " IS " +
               quote_literal(*view.comment));
 }
 

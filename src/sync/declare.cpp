@@ -7,6 +7,8 @@
 #include <unordered_set>
 
 #include "core/error.hpp"
+#include "incremental/incremental_view.hpp"
+#include "incremental/query_shape.hpp"
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
 #include "pg/scopes.hpp"
@@ -138,12 +140,7 @@ std::vector<Declared> read_declarations(const std::string& json) {
     } else if (key == "view_options") {
       r.view_options = strings();
     } else if (key == "incremental") {
-      if (boolean()) {
-        throw Error(sqlstate::kFeatureNotSupported,
-                    where(position) + ": incremental materialized views are not implemented yet",
-                    {}, "Declare it with \"incremental\": false (or leave the key out) for a "
-                        "materialized view refreshed in full.");
-      }
+      r.incremental = boolean();
     } else {
       throw Error(sqlstate::kInvalidParameterValue, where(position) + ": unknown key \"" + key + "\"",
                   {}, std::string("Keys: ") + kKeys + ".");
@@ -228,6 +225,10 @@ std::vector<SyncRow> declare_views(const std::string& views_json, bool prune, bo
     p.view.indexes = r.indexes;
     p.view.with_data = r.with_data;
     p.view.comment = r.comment;
+    p.view.incremental = r.incremental;
+    // Refused now when it does not qualify; analysed again when built (its sources may be
+    // views of this very set, not built yet).
+    if (p.view.incremental) check_incremental_declaration(p.view, /*sources_must_exist=*/false);
     p.view.analyzed_canonical.reset();
     // Built from this same text and path: it reads what its build bound it to.
     p.resolve_reads = !(same_text && p.before->search_path == path && p.before->is_built());
@@ -327,10 +328,9 @@ std::vector<SyncRow> declare_views(const std::string& views_json, bool prune, bo
   if (dry_run) return rows;
   HistoryWriter history;
   for (const auto& [node, relid] : dropping) {
-    char relkind = pg_call([&] { return get_rel_relkind(relid); });
     const std::string& name = managed.views()[node].display_name;
     std::string started = clock_now();
-    spi_execute(std::string(relkind == RELKIND_MATVIEW ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") + name);
+    drop_managed_relation(relid, name);
     history.add(name, "drop", started, "succeeded", std::string("pruned by declare"));
   }
   std::vector<QualifiedName> names;

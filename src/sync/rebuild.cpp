@@ -2,6 +2,7 @@
 
 #include <unordered_map>
 
+#include "incremental/incremental_view.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
 #include "refresh/change_tracking.hpp"
@@ -17,7 +18,9 @@ Rebuild Rebuild::prepare(ManagedViews& managed, const RebuildPlan& plan,
   for (const auto& planned : plan.builds) {
     const ManagedView& view = managed.views()[planned.node];
     rebuild.step_of_[view.display_name] = rebuild.steps_.size();
-    rebuild.steps_.push_back({{view.display_name, true, view.materialized, planned.action,
+    // An incremental view's table is never built side by side (its capture objects are
+    // named after the table that stands).
+    rebuild.steps_.push_back({{view.display_name, true, view.materialized && !view.incremental, planned.action,
                                planned.reason},
                               planned.node});
   }
@@ -56,7 +59,9 @@ void Rebuild::add_dependent(const SavedRelation& saved) {
   // a rebuilt one through something the registry does not record is loaded now.
   auto node = managed_.find_or_load(saved.name);
   step_of_[saved.display_name] = steps_.size();
-  bool materialized = node.has_value() ? managed_.views()[*node].materialized : saved.materialized();
+  bool materialized = node.has_value()
+                          ? managed_.views()[*node].materialized && !managed_.views()[*node].incremental
+                          : saved.materialized();
   steps_.push_back({{saved.display_name, node.has_value(), materialized, Action::kRebuilt,
                      node.has_value() ? "it depends on a view that is rebuilt"
                                       : "unmanaged dependent of a rebuilt view"},
@@ -190,18 +195,30 @@ void Rebuild::run(const std::function<void()>& between) {
   builder.flush_history();
 }
 
-// Real DROP statements, so event triggers and permission checks see them as usual.
+// Real DROP statements, so event triggers and permission checks see them as usual. The
+// table of an incremental view goes on its own, in its place in the order (its capture
+// objects go with it).
 void Rebuild::drop_all() {
   std::vector<std::pair<std::string, bool>> drops;
+  auto drop_batched = [&] {
+    for (const auto& batch : batch_drops(drops)) {
+      std::string names;
+      for (const auto& name : batch.names) names += (names.empty() ? "" : ", ") + name;
+      spi_execute(std::string(batch.materialized ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") + names);
+    }
+    drops.clear();
+  };
   for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
     const SavedRelation* saved = saved_of(it->step.name);
-    if (saved != nullptr) drops.emplace_back(it->step.name, saved->materialized());
+    if (saved == nullptr) continue;
+    if (saved->relkind == RELKIND_RELATION) {
+      drop_batched();
+      drop_managed_relation(saved->oid, it->step.name);
+    } else {
+      drops.emplace_back(it->step.name, saved->materialized());
+    }
   }
-  for (const auto& batch : batch_drops(drops)) {
-    std::string names;
-    for (const auto& name : batch.names) names += (names.empty() ? "" : ", ") + name;
-    spi_execute(std::string(batch.materialized ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") + names);
-  }
+  drop_batched();
 }
 
 }  // namespace viewmgr::pg

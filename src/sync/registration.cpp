@@ -4,6 +4,8 @@
 #include <unordered_set>
 
 #include "core/error.hpp"
+#include "incremental/incremental_view.hpp"
+#include "incremental/query_shape.hpp"
 #include "pg/boundary.hpp"
 #include "pg/compat.hpp"
 #include "pg/scopes.hpp"
@@ -42,6 +44,10 @@ void check_registration_arguments(const Registration& r) {
   if (!r.materialized && !r.with_data) {
     throw Error(sqlstate::kInvalidParameterValue, "with_data => false applies to materialized views only");
   }
+  if (!r.materialized && r.incremental) {
+    throw Error(sqlstate::kInvalidParameterValue, "incremental => true applies to materialized views only",
+                {}, "Register it with materialized => true, incremental => true.");
+  }
 }
 
 void require_registry_owner(const ManagedView& view, const char* verb) {
@@ -71,7 +77,7 @@ void require_create_rights(const QualifiedName& name) {
   Oid relid = relation_oid(name);
   if (OidIsValid(relid)) {
     char relkind = pg_call([&] { return get_rel_relkind(relid); });
-    if (relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW) {
+    if (relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW && !is_incremental_table(relid)) {
       throw Error(sqlstate::kWrongObjectType, name.display() + " exists and is not a view",
                   "pg_viewmgr manages views and materialized views only.");
     }
@@ -128,7 +134,7 @@ std::string register_view(Registration r) {
   if (same_text && !r.apply && declared->built && declared->view.search_path == path &&
       r.materialized == declared->view.materialized && r.indexes == declared->view.indexes &&
       r.with_data == declared->view.with_data && r.comment == declared->view.comment &&
-      view_options == declared->view.view_options &&
+      view_options == declared->view.view_options && r.incremental == declared->view.incremental &&
       (r.depends_on.empty() && declared->view.depends_on.empty())) {
     return "registered";
   }
@@ -180,6 +186,10 @@ std::string register_view(Registration r) {
   view.with_data = r.with_data;
   view.comment = r.comment;
   view.view_options = view_options;
+  view.incremental = r.incremental;
+  // A definition that does not qualify is refused now, with the reason; one whose sources
+  // do not exist yet (apply => false) is judged when it is built.
+  if (view.incremental) check_incremental_declaration(view, /*sources_must_exist=*/r.apply);
 
   bool unchanged = existing.has_value() && same_registration(view, *existing);
   if (unchanged && !r.apply) return "registered";
@@ -304,12 +314,10 @@ void unregister_view(const std::string& view_name, bool drop_view, bool cascade,
     }
     HistoryWriter history;
     for (const auto& [n, relid] : order) {
-      char relkind = pg_call([&] { return get_rel_relkind(relid); });
       std::string started = clock_now();
       // Written first, while the view and so its owner are there (a failed drop rolls it back).
       history.add(graph.name(n), "drop", started, "succeeded", std::string("unregistered"));
-      spi_execute(std::string(relkind == RELKIND_MATVIEW ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") +
-                  graph.name(n));
+      drop_managed_relation(relid, graph.name(n));
     }
   }
   for (NodeId n : removing) delete_registration(managed.views()[n].name);

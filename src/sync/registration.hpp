@@ -19,6 +19,7 @@ struct Registration {
   std::optional<std::string> comment;
   bool apply = true;
   std::vector<std::string> view_options;
+  bool incremental = false;
   std::string search_path;  // the caller's setting
 };
 

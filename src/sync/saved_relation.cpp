@@ -103,7 +103,10 @@ std::vector<SavedRelation> save_relations(const std::vector<Oid>& relids) {
 
   QueryResult triggers = spi_query(
       "SELECT tgrelid, pg_catalog.pg_get_triggerdef(oid) FROM pg_catalog.pg_trigger "
-      "WHERE tgrelid = ANY ($1) AND NOT tgisinternal ORDER BY tgrelid, tgname",
+      "WHERE tgrelid = ANY ($1) AND NOT tgisinternal "
+      // pg_viewmgr's own (on the table of an incremental view) are made by its build
+      "AND tgname <> ALL ('{viewmgr_refuse_writes,viewmgr_track_changes}'::pg_catalog.name[]) "
+      "ORDER BY tgrelid, tgname",
       args);
   for (const Row& t : triggers.rows) out[index_of.at(to_oid(t[0]))].triggers.push_back(*t[1]);
 

@@ -157,14 +157,14 @@ SELECT dcl.refused('[{"view_name": "n1", "definition": ["SELECT 1"]}]', '22023',
 SELECT dcl.refused('[{"definition": "SELECT 1"}]', '22004', 'a missing view_name');
 SELECT dcl.refused('[{"view_name": "n1", "definition": null}]', '22004', 'a null definition');
 SELECT dcl.refused('[{"view_name": "n1", "definition": "SELECT 1", "materialized": true, "incremental": true}]',
-                   '0A000', 'incremental => true (not implemented yet)');
+                   '0A000', 'incremental => true for a definition that does not qualify');
 SELECT dcl.refused('[{"view_name": "n1", "definition": "SELECT 1 AS one"}, {"view_name": "n2", "definition": "DROP TABLE dcl.t"}]',
                    '42601', 'a good view and a bad definition: neither is declared');
 SELECT dcl.refused('[{"view_name": "n1", "definition": "SELECT * FROM n2"}, {"view_name": "n2", "definition": "SELECT * FROM n1"}]',
                    '42P17', 'a cycle within the set');
 SELECT throws_ok($$SELECT * FROM viewmgr.declare(NULL)$$, '22004', NULL, 'NULL views');
 SELECT throws_like($$SELECT * FROM viewmgr.declare('[{"view_name": "n1", "definition": "SELECT 1", "materialized": true, "incremental": true}]')$$,
-                   '%incremental materialized views are not implemented yet%', 'incremental refusal says why');
+                   '%cannot maintain dcl.n1 incrementally: it reads no table%', 'incremental refusal says why');
 
 SELECT * FROM finish();
 ROLLBACK;
