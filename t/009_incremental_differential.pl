@@ -75,6 +75,10 @@ my @VIEWS = (
   # whole-row duplicates: bag has no key of any kind
   { name => 'bag_kt', core => 1, sql => 'SELECT k, t, count(*) AS n, sum(v) AS s, avg(v) AS a, '
       . 'min(v) AS mn, max(v) AS mx FROM bag GROUP BY k, t' },
+  # many groups: a small write touches a few of them, a bulk one most (an engine that falls
+  # back to a full recomputation above some share of affected groups does both here)
+  { name => 'by_many', core => 1, sql => 'SELECT k_many, k_int, count(*) AS n, sum(v_num) AS s_num, '
+      . 'min(v_f) AS min_f, max(v_text) AS max_t FROM fact GROUP BY k_many, k_int' },
   { name => 'bag_t', core => 1, sql => 'SELECT t, count(*) AS n, count(v) AS n_v, sum(k) AS s_k FROM bag GROUP BY t' },
   # further classes
   { name => 'thru_view', sql => 'SELECT k_int, count(*) AS n, sum(v_num) AS s_num, max(v_f) AS max_f '
@@ -132,6 +136,7 @@ push @TS_KEYS, "'infinity'";
 
 sub maybe_null { my ($p, $v) = @_; return chance($p) ? 'NULL' : $v; }
 sub k_int { return maybe_null(0.1, ri(8)); }
+sub k_many { return maybe_null(0.05, ri(300)); }
 sub k_text { return maybe_null(0.1, sql_str(pick(@TEXT_KEYS))); }
 sub k_num { return maybe_null(0.1, pick(@NUM_KEYS)); }
 sub k_ts { return maybe_null(0.1, pick(@TS_KEYS)); }
@@ -145,14 +150,14 @@ sub v_f {
 }
 sub v_text { return maybe_null(0.1, sql_str(pick('x', 'y', 'Y', 'x y', '', "q'q") . ri(5))); }
 
-my $FACT_COLS = 'k_int, k_text, k_num, k_ts, k_f, v_int, v_num, v_f, v_text';
-sub fact_row { return '(' . join(', ', k_int(), k_text(), k_num(), k_ts(), k_f(), v_int(), v_num(), v_f(), v_text()) . ')'; }
+my $FACT_COLS = 'k_many, k_int, k_text, k_num, k_ts, k_f, v_int, v_num, v_f, v_text';
+sub fact_row { return '(' . join(', ', k_many(), k_int(), k_text(), k_num(), k_ts(), k_f(), v_int(), v_num(), v_f(), v_text()) . ')'; }
 sub bag_row { return '(' . join(', ', maybe_null(0.1, ri(4)), maybe_null(0.1, sql_str(pick('p', 'q', 'r'))), maybe_null(0.1, ri(10))) . ')'; }
 
 # A key column of fact and a random value for it (or NULL).
 sub fact_key {
-  my $c = pick(qw(k_int k_int k_text k_num k_ts k_f));
-  my %gen = (k_int => \&k_int, k_text => \&k_text, k_num => \&k_num, k_ts => \&k_ts, k_f => \&k_f);
+  my $c = pick(qw(k_int k_int k_text k_num k_ts k_f k_many));
+  my %gen = (k_many => \&k_many, k_int => \&k_int, k_text => \&k_text, k_num => \&k_num, k_ts => \&k_ts, k_f => \&k_f);
   return ($c, $gen{$c}->());
 }
 
@@ -178,7 +183,7 @@ sub random_dml {
   if ($v < 0.38) {
     # many rows at once, keys and values drawn from i (NULLs where the expression says so)
     my ($a, $b, $n) = (1 + ri(9), ri(100), 20 + ri(150));
-    return 'INSERT INTO fact (' . $FACT_COLS . ") SELECT nullif((i * $a + $b) % 9, 8), "
+    return 'INSERT INTO fact (' . $FACT_COLS . ") SELECT (i * $b + $a) % 300, nullif((i * $a + $b) % 9, 8), "
       . "(ARRAY['', 'a', 'A', 'b', NULL])[1 + (i + $b) % 5], ((i * $b) % 7) / 2.0, "
       . "'2024-03-31 00:00:00+00'::timestamptz + ((i % 4) * 5) * interval '1 hour', "
       . "nullif((i % 6) * 0.25, 0.5)::float8, nullif(i * $a % 201 - 100, 7), (i * 1.001)::numeric, "
@@ -271,7 +276,7 @@ sub step_copy {
   my @lines;
   for (1 .. $n) {
     my @f = $bag ? (copy_null(0.1, ri(4)), copy_null(0.1, pick('p', 'q', 'r')), copy_null(0.1, ri(10)))
-      : (copy_null(0.1, ri(8)), copy_null(0.1, pick(@TEXT_KEYS)), copy_null(0.1, pick(@NUM_KEYS)),
+      : (copy_null(0.05, ri(300)), copy_null(0.1, ri(8)), copy_null(0.1, pick(@TEXT_KEYS)), copy_null(0.1, pick(@NUM_KEYS)),
          copy_null(0.1, pick((map { ts_plus_hours($_) } 0, 1, 5, 23, 24, 49), 'infinity')),
          copy_null(0.1, pick('0', '-0', '0.5', '-1.25', 'NaN', 'Infinity', '1e15')),
          copy_null(0.1, ri(201) - 100), copy_null(0.1, sprintf('%d.%03d', ri(2001) - 1000, ri(1000))),
@@ -440,7 +445,7 @@ sub setup_schema {
   my ($db) = @_;
   $node->safe_psql($db, q{
     CREATE EXTENSION pg_viewmgr;
-    CREATE TABLE fact (id bigserial, k_int int, k_text text, k_num numeric, k_ts timestamptz,
+    CREATE TABLE fact (id bigserial, k_many int, k_int int, k_text text, k_num numeric, k_ts timestamptz,
                        k_f float8, v_int int, v_num numeric, v_f float8, v_text text);
     CREATE TABLE bag (k int, t text, v int);
     CREATE VIEW fact_pos AS SELECT * FROM fact WHERE v_int >= 0;
@@ -604,4 +609,15 @@ for my $i (0 .. $RUNS - 1) {
 diag(sprintf('steps: %d, view refreshes checked: %d (%d incremental), checks: %d (%.0f s)',
   $total_steps, $total_refreshes, $incremental_refreshes, $total_checks, time - $started));
 diag("incremental refresh details: $_ ($detail_kinds{$_}×)") for sort keys %detail_kinds;
+if ($incremental_available) {
+  # Soft (TODO: reported, never failing the suite): the wording of a refresh's detail is the
+  # engine's, but a run whose incremental views were all recomputed in full would compare
+  # nothing incremental.
+  my $incremental_path = 0;
+  $incremental_path += $detail_kinds{$_} for grep { /incremental/i && !/^full/i } keys %detail_kinds;
+  TODO: {
+    local $TODO = 'judged from the wording of refresh details';
+    ok($incremental_path > 0, "$incremental_path refreshes of incremental views said they took the incremental path");
+  }
+}
 done_testing();
