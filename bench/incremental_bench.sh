@@ -162,7 +162,7 @@ setup_views() {
   q -d $DB >/dev/null <<SQL
 CREATE EXTENSION pg_viewmgr;
 CREATE TABLE src (id bigint PRIMARY KEY, g int NOT NULL, v int, w int);
-INSERT INTO src SELECT i, (i * 7919) % $NGROUPS, i % 1000, (i * 31) % 5000 FROM generate_series(1, $ROWS) i;
+INSERT INTO src SELECT i, (i * 7919) % $NGROUPS, i % 1000, (i * 31) % 5000 FROM generate_series(1::bigint, $ROWS) i;
 -- the group key is indexed, as it would be on a table whose groups are refreshed one by one:
 -- without it recomputing a few groups means scanning the whole table
 CREATE INDEX src_g ON src (g);
