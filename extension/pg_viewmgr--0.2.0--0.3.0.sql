@@ -12,3 +12,23 @@ UPDATE viewmgr.managed_view m SET owner = pg_catalog.pg_get_userbyid(c.relowner)
    AND c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident(m.schema_name));
 ALTER TABLE viewmgr.managed_view ALTER COLUMN owner TYPE regrole
   USING COALESCE(pg_catalog.to_regrole(pg_catalog.quote_ident(owner::text)), '0'::oid::regrole);
+
+-- Renames PostgreSQL made (issue 10): at the end of ALTER ... RENAME / SET SCHEMA the
+-- registry follows what was renamed, with no DDL: a managed view renamed or moved keeps its
+-- registration under the new name (refused when that name is registered for another view),
+-- and the views whose query names a renamed table, column, function, type or schema take
+-- their live deparsed definition. Other ALTER statements return at once. ENABLE ALWAYS: in
+-- every session_replication_role, like the tracking triggers.
+CREATE FUNCTION viewmgr.follow_renames()
+RETURNS event_trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_follow_renames';
+CREATE EVENT TRIGGER viewmgr_follow_renames ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE',
+                 'ALTER SEQUENCE', 'ALTER SCHEMA', 'ALTER FUNCTION', 'ALTER AGGREGATE',
+                 'ALTER ROUTINE', 'ALTER TYPE', 'ALTER DOMAIN', 'ALTER COLLATION',
+                 'ALTER OPERATOR', 'ALTER TEXT SEARCH CONFIGURATION',
+                 'ALTER TEXT SEARCH DICTIONARY')
+    EXECUTE FUNCTION viewmgr.follow_renames();
+ALTER EVENT TRIGGER viewmgr_follow_renames ENABLE ALWAYS;
