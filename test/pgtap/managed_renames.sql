@@ -7,7 +7,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_viewmgr;
-SELECT plan(44);
+SELECT plan(46);
 
 SET LOCAL client_min_messages = warning;
 SET LOCAL search_path = public;
@@ -135,6 +135,19 @@ SELECT lives_ok($$SELECT * FROM viewmgr.run_with_dependents('ALTER TABLE mr.t AL
                 'RENAME COLUMN of a materialized view: a rebuild works');
 SELECT is((SELECT count(*)::int FROM pg_indexes WHERE schemaname = 'mr' AND tablename = 'mc' AND indexdef LIKE '%(aa)'), 1,
           'RENAME COLUMN of a materialized view: the rebuilt view has its index on the new column');
+
+-- 9. A collision left by a rename the event trigger did not see (it was disabled) blocks
+-- no other rename; sync() names it.
+SELECT viewmgr.register('mr.taken2', 'SELECT 2 AS two', apply => false);
+SELECT viewmgr.register('mr.y', 'SELECT a FROM mr.t');
+ALTER EVENT TRIGGER viewmgr_follow_renames DISABLE;
+ALTER VIEW mr.y RENAME TO taken2;
+ALTER EVENT TRIGGER viewmgr_follow_renames ENABLE ALWAYS;
+SELECT lives_ok($$ALTER TABLE mr.t RENAME TO t_renamed$$,
+                'an earlier, unseen collision does not make an unrelated rename fail');
+SELECT throws_ok($$SELECT * FROM viewmgr.sync()$$, '42710',
+                 'cannot rename mr.y to mr.taken2: mr.taken2 is registered with pg_viewmgr for another view',
+                 'sync() refuses the unseen collision, naming both');
 
 SELECT * FROM finish();
 ROLLBACK;
