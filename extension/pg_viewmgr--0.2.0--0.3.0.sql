@@ -69,6 +69,26 @@ CREATE VIEW viewmgr.status AS
 
 GRANT SELECT ON viewmgr.status TO PUBLIC;
 
+-- Renames PostgreSQL made (issue 10): at the end of ALTER ... RENAME / SET SCHEMA the
+-- registry follows what was renamed, with no DDL: a managed view renamed or moved keeps its
+-- registration under the new name (refused when that name is registered for another view),
+-- and the views whose query names a renamed table, column, function, type or schema take
+-- their live deparsed definition. Other ALTER statements return at once. ENABLE ALWAYS: in
+-- every session_replication_role, like the tracking triggers.
+CREATE FUNCTION viewmgr.follow_renames()
+RETURNS event_trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'viewmgr_follow_renames';
+CREATE EVENT TRIGGER viewmgr_follow_renames ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE',
+                 'ALTER SEQUENCE', 'ALTER SCHEMA', 'ALTER FUNCTION', 'ALTER AGGREGATE',
+                 'ALTER ROUTINE', 'ALTER TYPE', 'ALTER DOMAIN', 'ALTER COLLATION',
+                 'ALTER OPERATOR', 'ALTER TEXT SEARCH CONFIGURATION',
+                 'ALTER TEXT SEARCH DICTIONARY')
+    EXECUTE FUNCTION viewmgr.follow_renames();
+ALTER EVENT TRIGGER viewmgr_follow_renames ENABLE ALWAYS;
+
 -- A reference inside psql: \df+ viewmgr.* and \dv+ viewmgr.* say what each object is for
 -- (issue 14). The settings carry their descriptions themselves (SHOW ALL, pg_settings).
 COMMENT ON FUNCTION viewmgr.unregister(text, boolean, boolean, text) IS
@@ -111,3 +131,7 @@ COMMENT ON TABLE viewmgr.source_change IS
     'pg_viewmgr internal: change log of the sources of managed materialized views (unlogged; emptied as refreshes catch up)';
 COMMENT ON TABLE viewmgr.change_log_reset IS
     'pg_viewmgr internal: when crash recovery last emptied the unlogged change log; refreshes older than that count as stale';
+COMMENT ON FUNCTION viewmgr.follow_renames() IS
+    'event trigger: the registry follows renames and SET SCHEMA of managed views and of what they read, with no DDL; not to be called';
+COMMENT ON FUNCTION viewmgr.refuse_incremental_write() IS
+    'trigger on the table of an incremental materialized view: refuses every write that pg_viewmgr''s own refresh does not make; not to be called';

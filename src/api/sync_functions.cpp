@@ -5,6 +5,7 @@
 #include "core/sql_text.hpp"
 #include "refresh/status.hpp"
 #include "registry/registry.hpp"
+#include "sync/follow_renames.hpp"
 #include "sync/sync.hpp"
 
 namespace viewmgr::pg {
@@ -67,6 +68,11 @@ Datum run_with_dependents_function(FunctionCallInfo fcinfo) {
   return static_cast<Datum>(0);
 }
 
+Datum follow_renames_function(FunctionCallInfo fcinfo) {
+  with_spi([&] { follow_renames_after_ddl(fcinfo); });
+  return PointerGetDatum(nullptr);
+}
+
 }  // namespace
 }  // namespace viewmgr::pg
 
@@ -76,3 +82,4 @@ VIEWMGR_SQL_FUNCTION(viewmgr_dependency_order, viewmgr::pg::dependency_order_fun
 VIEWMGR_SQL_FUNCTION(viewmgr_graph, viewmgr::pg::graph_function)
 VIEWMGR_SQL_FUNCTION(viewmgr_view_states, viewmgr::pg::view_states_function)
 VIEWMGR_SQL_FUNCTION(viewmgr_run_with_dependents, viewmgr::pg::run_with_dependents_function)
+VIEWMGR_SQL_FUNCTION(viewmgr_follow_renames, viewmgr::pg::follow_renames_function)

@@ -276,6 +276,28 @@ std::string live_canonical_definition(Oid relid) {
   }));
 }
 
+std::string live_canonical_definition_as_named(Oid relid) {
+  return std::string(pg_call([&] {
+    Relation rel = relation_open(relid, AccessShareLock);
+    Query* query = stored_query(rel);
+    // ALTER VIEW ... RENAME COLUMN renames the relation's columns, not the output names the
+    // query stores: take the columns' names, as pg_get_viewdef does.
+    TupleDesc desc = RelationGetDescr(rel);
+    int attno = 0;
+    ListCell* lc;
+    foreach (lc, query->targetList) {
+      auto* entry = static_cast<TargetEntry*>(lfirst(lc));
+      if (entry->resjunk) continue;
+      if (attno < desc->natts && !TupleDescAttr(desc, attno)->attisdropped) {
+        entry->resname = pstrdup(NameStr(TupleDescAttr(desc, attno)->attname));
+      }
+      attno++;
+    }
+    relation_close(rel, AccessShareLock);
+    return pg_get_querydef(query, false);
+  }));
+}
+
 TransactionId rule_xmin(Oid relid) {
   return pg_call([&] {
     HeapTuple tuple = SearchSysCache2(RULERELNAME, ObjectIdGetDatum(relid),

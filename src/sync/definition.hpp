@@ -47,6 +47,9 @@ std::optional<AnalyzedDefinition> try_analyze_definition(
 // The canonical form of what a live view or materialized view is built from (its stored
 // query, deparsed exactly as analyze_definition deparses).
 std::string live_canonical_definition(Oid relid);
+// The same, with the relation's own column names as output names: differs from it once a
+// column of the view was renamed (ALTER VIEW ... RENAME COLUMN).
+std::string live_canonical_definition_as_named(Oid relid);
 std::vector<Column> live_columns(Oid relid);
 
 // The raw xmin of a view's or materialized view's _RETURN rule row: it changes whenever the

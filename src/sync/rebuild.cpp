@@ -7,6 +7,7 @@
 #include "pg/spi.hpp"
 #include "refresh/change_tracking.hpp"
 #include "sync/builder.hpp"
+#include "sync/follow_renames.hpp"
 #include "sync/name_bindings.hpp"
 
 namespace viewmgr::pg {
@@ -119,6 +120,9 @@ void Rebuild::run(const std::function<void()>& between) {
     }
   }
   Builder builder(managed_);
+  // pg_viewmgr's own renames (a materialized view swapped in, a view renamed back) are
+  // recorded by the builder; the registry does not follow them.
+  RenameFollowPause no_following;
   // pg_viewmgr's own DDL logs the changes it makes (Builder); the user's DDL in between is
   // seen by the event trigger as usual.
   std::optional<DdlTrackingPause> paused;

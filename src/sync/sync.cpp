@@ -73,9 +73,8 @@ std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
     for (NodeId node = 0; node < graph.size(); node++) scoped_nodes.push_back(node);
   }
   managed.check_declared_dependencies(scoped_nodes);
-  // Renames PostgreSQL made since the last build are followed first (no DDL), so the views
-  // are judged and rebuilt from text that names what they read now.
-  if (!dry_run) follow_renames(managed, scoped_nodes);
+  // Renames PostgreSQL made were followed at the DDL itself (follow_renames_after_ddl): the
+  // views are judged from text that names what they read now, without deparsing them.
 
   // Assessed in build order, so a view's need is judged after its sources' needs.
   std::vector<ViewNeed> needs(graph.size());
@@ -117,7 +116,6 @@ std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
 std::vector<SyncRow> rebuild_dependents(ManagedViews& managed, const std::vector<Oid>& roots,
                                         const std::function<void()>& between) {
   managed.check_cycles();
-  follow_renames(managed);
   Rebuild rebuild = Rebuild::prepare(managed, RebuildPlan{}, roots);
   rebuild.run(between);
   std::vector<SyncRow> rows;
@@ -179,7 +177,8 @@ std::vector<SyncRow> sync_registry(bool dry_run) {
   if (!dry_run) {
     require_writable("viewmgr.sync");
     lock_registry();
-    follow_renamed_schemas();
+    // Renames the event trigger did not see (made before 0.3.0, or with it disabled).
+    follow_moved_registrations();
   }
   ManagedViews managed(load_registry());
   return sync_views(managed, dry_run);
@@ -212,12 +211,20 @@ void run_user_ddl(const std::string& ddl, const std::vector<std::string>& path) 
 // dropped; the DDL runs as it is and the registry follows what it renamed. The rows are the
 // managed views whose definition followed.
 std::vector<SyncRow> run_renames_in_place(const std::string& ddl, const std::vector<std::string>& path) {
-  run_user_ddl(ddl, path);
-  follow_renamed_schemas();
-  ManagedViews managed(load_registry());
+  {
+    // Followed once, below, for the whole script, so that the rows can say what followed.
+    RenameFollowPause paused;
+    run_user_ddl(ddl, path);
+  }
   std::vector<SyncRow> rows;
+  for (const auto& name : follow_moved_registrations()) {
+    rows.push_back({name, "unchanged", "managed; its registration follows the rename"});
+  }
+  ManagedViews managed(load_registry());
   for (const auto& name : follow_renames(managed)) {
-    rows.push_back({name, "unchanged", "managed; its definition follows the rename"});
+    if (std::none_of(rows.begin(), rows.end(), [&](const SyncRow& row) { return row.view_name == name; })) {
+      rows.push_back({name, "unchanged", "managed; its definition follows the rename"});
+    }
   }
   return rows;
 }
@@ -231,7 +238,7 @@ std::vector<SyncRow> run_ddl_with_dependents(const std::string& ddl, const std::
   }
   lock_registry();
   std::vector<std::string> path = expand_search_path(search_path);
-  follow_renamed_schemas();
+  follow_moved_registrations();
   if (renames_only(ddl)) return run_renames_in_place(ddl, path);
   std::vector<Oid> roots;
   for (const auto& ref : relations_changed_by(ddl)) {
