@@ -18,7 +18,6 @@ inline constexpr const char* kSyntaxError = "42601";
 inline constexpr const char* kWrongObjectType = "42809";
 inline constexpr const char* kInvalidObjectDefinition = "42P17";
 inline constexpr const char* kUndefinedObject = "42704";
-inline constexpr const char* kDuplicateObject = "42710";
 inline constexpr const char* kUndefinedTable = "42P01";
 inline constexpr const char* kInsufficientPrivilege = "42501";
 inline constexpr const char* kDependentObjectsStillExist = "2BP01";
