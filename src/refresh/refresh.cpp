@@ -192,12 +192,15 @@ RefreshDone refresh_one_unchecked(const RefreshTarget& target, WhenBusy when_bus
     snapshot.own_xid = target.caller_xid;
     snapshot.own_cid = target.caller_cid;
   }
-  // Only when the lock REFRESH takes is not free at once: who has it, before waiting.
+  // Only when the lock REFRESH takes is not free at once: who has it, before waiting. (Not
+  // for an incremental view, whose refresh takes no lock that would block its readers.)
   last_lock_holders.clear();
-  LOCKMODE mode = concurrently ? ExclusiveLock : AccessExclusiveLock;
-  Oid view_relid = target.relid;
-  bool free_now = pg_call([&] { return ConditionalLockRelationOid(view_relid, mode); });
-  if (!free_now) last_lock_holders = relation_lock_holders(view_relid);
+  if (!incremental) {
+    LOCKMODE mode = concurrently ? ExclusiveLock : AccessExclusiveLock;
+    Oid view_relid = target.relid;
+    bool free_now = pg_call([&] { return ConditionalLockRelationOid(view_relid, mode); });
+    if (!free_now) last_lock_holders = relation_lock_holders(view_relid);
+  }
   std::string applied;
   {
     std::optional<ScopedSetting> lock_timeout;
