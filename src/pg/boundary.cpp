@@ -4,6 +4,7 @@
 #include <new>
 
 extern "C" {
+#include "mb/pg_wchar.h"
 #include "utils/memutils.h"
 }
 
@@ -30,6 +31,20 @@ void prefix_message(PgError& error, const std::string& prefix) {
     return MemoryContextStrdup(TopTransactionContext,
                                psprintf("%s: %s", p, data->message ? data->message : ""));
   });
+}
+
+void set_detail_if_missing(PgError& error, const std::string& detail) {
+  ErrorData* data = error.data();
+  if (data->detail != nullptr) return;
+  const char* d = detail.c_str();
+  data->detail = pg_call([&] { return MemoryContextStrdup(TopTransactionContext, d); });
+}
+
+void set_hint_if_missing(PgError& error, const std::string& hint) {
+  ErrorData* data = error.data();
+  if (data->hint != nullptr) return;
+  const char* h = hint.c_str();
+  data->hint = pg_call([&] { return MemoryContextStrdup(TopTransactionContext, h); });
 }
 
 namespace {
@@ -68,6 +83,20 @@ void raise_as_pg_error(const viewmgr::Error& error) {
     data->cursorpos = 0;
   }
   throw error;
+}
+
+void position_in_part(PgError& error, const std::string& statement, std::size_t offset,
+                      const std::string& part) {
+  ErrorData* data = error.data();
+  if (data->internalpos <= 0 || data->internalquery == nullptr || statement != data->internalquery) return;
+  // Positions count characters, not bytes.
+  const char* text = statement.c_str();
+  const char* piece = part.c_str();
+  int before = pg_call([&] { return pg_mbstrlen_with_len(text, static_cast<int>(offset)); });
+  int length = pg_call([&] { return pg_mbstrlen_with_len(piece, static_cast<int>(part.size())); });
+  if (data->internalpos <= before || data->internalpos > before + length) return;
+  data->internalpos -= before;
+  data->internalquery = pg_call([&] { return MemoryContextStrdup(TopTransactionContext, piece); });
 }
 
 Datum run_sql_function(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo)) {

@@ -40,6 +40,10 @@ class PgError : public std::exception {
 // Puts `prefix` before the error's message ("cannot rebuild x: <message>").
 void prefix_message(PgError& error, const std::string& prefix);
 
+// Gives the error a detail or a hint where PostgreSQL gave it none.
+void set_detail_if_missing(PgError& error, const std::string& detail);
+void set_hint_if_missing(PgError& error, const std::string& hint);
+
 // Copies the current error (we are in a PG_CATCH block) and clears PostgreSQL's error state.
 ErrorData* capture_current_error(MemoryContext caller_context);
 
@@ -108,6 +112,12 @@ std::optional<PgError> in_subtransaction(Fn&& fn) {
 // position moved onto that text, so psql points into what the user wrote rather than into
 // the statement pg_viewmgr built around it.
 [[noreturn]] void rethrow_against_text(PgError& error, const std::string& text);
+
+// An error positioned in STATEMENT (internalquery/internalpos, as SPI reports them) that
+// falls within PART, found at byte OFFSET of the statement: positioned in PART instead, so
+// that "LINE 1" is the first line of what the user wrote, not of the statement around it.
+void position_in_part(PgError& error, const std::string& statement, std::size_t offset,
+                      const std::string& part);
 
 // Raises a pg_viewmgr error as a real PostgreSQL ERROR (caught at once as PgError), for code
 // whose callers handle PostgreSQL errors only.

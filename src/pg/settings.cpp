@@ -22,11 +22,13 @@ void define_settings() {
       &setting_lock_timeout_ms, 0, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr,
       nullptr);
   DefineCustomIntVariable("viewmgr.history_retention",
-                          "How long rows of viewmgr.history are kept.", nullptr,
+                          "How long rows of viewmgr.history are kept.",
+                          "refresh_all() deletes older rows as it ends; purge_history() deletes by hand.",
                           &setting_history_retention_s, 30 * 24 * 3600, 0, INT_MAX, PGC_SUSET,
                           GUC_UNIT_S, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("viewmgr.progress_notices",
-                           "Report each view as a NOTICE while refreshing.", nullptr,
+                           "Report each view as a NOTICE while refreshing.",
+                           "Another session sees the same progress in pg_stat_activity.",
                            &setting_progress_notices, false, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
   MarkGUCPrefixReserved("viewmgr");

@@ -8,6 +8,7 @@
 #include "core/snapshot_text.hpp"
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
+#include "pg/lock_holders.hpp"
 #include "pg/compat.hpp"
 #include "refresh/change_tracking.hpp"
 #include "pg/scopes.hpp"
@@ -20,6 +21,7 @@ extern "C" {
 #include "catalog/pg_trigger.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
+#include "storage/lmgr.h"
 #include "storage/procarray.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -151,6 +153,10 @@ RefreshDone refresh_one(const RefreshTarget& target, WhenBusy when_busy, History
 
 namespace {
 
+// Who held the view's lock when the last refresh of this backend had to wait for it: named
+// in the history if the wait ends in lock_timeout.
+std::string last_lock_holders;
+
 RefreshDone refresh_one_unchecked(const RefreshTarget& target, WhenBusy when_busy,
                                   HistoryWriter& history) {
   // A view the caller may not refresh is left as it is: no error, no history, no last_error
@@ -182,6 +188,12 @@ RefreshDone refresh_one_unchecked(const RefreshTarget& target, WhenBusy when_bus
     snapshot.own_xid = target.caller_xid;
     snapshot.own_cid = target.caller_cid;
   }
+  // Only when the lock REFRESH takes is not free at once: who has it, before waiting.
+  last_lock_holders.clear();
+  LOCKMODE mode = concurrently ? ExclusiveLock : AccessExclusiveLock;
+  Oid view_relid = target.relid;
+  bool free_now = pg_call([&] { return ConditionalLockRelationOid(view_relid, mode); });
+  if (!free_now) last_lock_holders = relation_lock_holders(view_relid);
   {
     std::optional<ScopedSetting> lock_timeout;
     if (setting_lock_timeout_ms > 0) {
@@ -210,6 +222,7 @@ RefreshDone record_refresh_failure(const RefreshTarget& target, const std::strin
   if (failure.sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE || failure.sqlerrcode == ERRCODE_QUERY_CANCELED) {
     // lock_timeout: this view waits for the next run; the others go on.
     std::string detail = "lock not available within viewmgr.lock_timeout";
+    if (!last_lock_holders.empty()) detail += "; held by " + last_lock_holders;
     history.add(target.display_name, "refresh", started_at, "skipped", detail);
     return {RefreshOutcome::kSkipped, std::nullopt, detail};
   }

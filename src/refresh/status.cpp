@@ -30,7 +30,8 @@ std::vector<std::string> current_states(ManagedViews& managed) {
     if (std::find(refreshing.begin(), refreshing.end(), set.target(*m).relid) != refreshing.end()) {
       states[n] = "refreshing";
     } else if (states[n] == "fresh" && !stale.empty() && stale[*m].stale) {
-      states[n] = "stale";
+      // Without data (with_data => false, or emptied by hand) it is not merely behind.
+      states[n] = stale[*m].reason == "not populated" ? "unpopulated" : "stale";
     }
   }
   return states;

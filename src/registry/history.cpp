@@ -1,7 +1,9 @@
 #include "registry/history.hpp"
 
 #include "core/sql_text.hpp"
+#include "core/error.hpp"
 #include "pg/boundary.hpp"
+#include "pg/spi.hpp"
 #include "registry/own_tables.hpp"
 #include "pg/settings.hpp"
 
@@ -69,6 +71,15 @@ uint64 purge_history(const std::optional<std::string>& older_than) {
 
 uint64 purge_visible_history(const std::optional<std::string>& older_than) {
   std::string interval = older_than.value_or(std::to_string(setting_history_retention_s) + " seconds");
+  // A negative age ('-1 day', '1 day ago') reaches into the future and would delete every
+  // row: almost always a sign error, never what "older than" means.
+  QueryResult negative = spi_query("SELECT $1::interval < interval '0'", {{interval}});
+  if (negative.rows.at(0).at(0) == std::optional<std::string>("t")) {
+    throw Error(sqlstate::kInvalidParameterValue,
+                "older_than must not be negative: \"" + interval + "\"", {},
+                "Give the age of the oldest rows to keep, e.g. '30 days'; '0 seconds' removes "
+                "every row you may see.");
+  }
   Oid caller = GetUserId();
   bool is_superuser = pg_call([] { return superuser(); });
   // As viewmgr.history's row-level security shows them to the caller: the rows of views it

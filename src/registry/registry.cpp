@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
+#include "pg/lock_holders.hpp"
 #include "sync/definition.hpp"
 #include "registry/own_tables.hpp"
 #include "pg/scopes.hpp"
@@ -16,6 +17,7 @@
 
 extern "C" {
 #include "utils/fmgrprotos.h"
+#include "utils/guc.h"
 }
 
 namespace viewmgr::pg {
@@ -430,12 +432,35 @@ void delete_registrations(const std::vector<QualifiedName>& names) {
   }
 }
 
+namespace {
+
+// One advisory lock key for the whole extension ("viewmgr" in ASCII).
+constexpr int64 kRegistryLockKey = INT64CONST(8531461325653202290);
+
+}  // namespace
+
 void lock_registry() {
-  // One advisory lock key for the whole extension ("viewmgr" in ASCII). Called directly,
-  // not through SQL: register() takes it once per call, thousands of times in a deploy.
-  pg_call([] {
-    DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(INT64CONST(8531461325653202290)));
+  // Called directly, not through SQL: register() takes it once per call, thousands of times
+  // in a deploy. Tried first without waiting, so that only a session that will have to wait
+  // pays for finding out whom it waits for.
+  bool got = pg_call([] {
+    return DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8, Int64GetDatum(kRegistryLockKey)));
   });
+  if (got) return;
+  std::string holder = advisory_lock_holder(kRegistryLockKey);
+  if (holder.empty()) holder = "another session (which ended meanwhile)";
+  try {
+    pg_call([] { DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(kRegistryLockKey)); });
+  } catch (PgError& error) {
+    if (error.sqlerrcode() != ERRCODE_LOCK_NOT_AVAILABLE) throw;
+    const char* timeout = pg_call([] { return GetConfigOptionByName("lock_timeout", nullptr, false); });
+    throw Error(unpack_sql_state(ERRCODE_LOCK_NOT_AVAILABLE),
+                "the pg_viewmgr registry is locked by another transaction",
+                "Held by " + holder + ".",
+                std::string("pg_viewmgr changes managed views one transaction at a time. Wait for that "
+                            "transaction to end, or raise lock_timeout (now ") +
+                    (timeout != nullptr ? timeout : "?") + ").");
+  }
 }
 
 void require_writable(const char* function) {

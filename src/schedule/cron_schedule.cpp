@@ -47,7 +47,7 @@ std::string cron_database() {
   if (!preloaded || database == nullptr) {
     throw Error(sqlstate::kObjectNotInPrerequisiteState, "pg_cron is not available",
                 "viewmgr.schedule() creates pg_cron jobs; pg_cron must be loaded at server start.",
-                "Install pg_cron (on Debian: apt-get install postgresql-15-cron), add pg_cron to "
+                "Install pg_cron (on Debian: apt-get install postgresql-" PG_MAJORVERSION "-cron), add pg_cron to "
                 "shared_preload_libraries and set cron.database_name in postgresql.conf, restart "
                 "the server, then run CREATE EXTENSION pg_cron in that database.");
   }
@@ -107,11 +107,37 @@ std::string default_job_name() {
   return "viewmgr_refresh_all_" + std::string(pg_call([] { return get_database_name(MyDatabaseId); }));
 }
 
-[[noreturn]] void explain_cron_failure(PgError& error, const std::string& database) {
-  throw Error(unpack_sql_state(error.sqlerrcode()), std::string("pg_cron call failed: ") + error.what(),
-              {}, "pg_cron must be created in database \"" + database +
-                      "\" (CREATE EXTENSION pg_cron), and the caller needs EXECUTE on "
-                      "cron.schedule_in_database.");
+// A failed pg_cron call, said as what the caller can do about it: pg_cron not created in
+// its database, or the caller not allowed to schedule jobs in another database. Returns
+// for any other error, which the caller rethrows as it came.
+void explain_cron_failure(const std::string& code, const std::string& message,
+                                       const std::string& database) {
+  std::string user = pg_call([] { return GetUserNameFromId(GetUserId(), false); });
+  if (code == "3F000" || code == "42883" || code == "42P01") {  // no schema, function, table
+    throw Error(sqlstate::kObjectNotInPrerequisiteState,
+                "pg_cron is loaded but not created in database \"" + database + "\"", message,
+                "Run CREATE EXTENSION pg_cron in database \"" + database +
+                    "\" (the one cron.database_name names).");
+  }
+  if (code == sqlstate::kInsufficientPrivilege) {
+    throw Error(sqlstate::kInsufficientPrivilege,
+                "permission denied to schedule with pg_cron: role \"" + user +
+                    "\" may not use pg_cron's functions",
+                message,
+                "In database \"" + database + "\" a superuser can run GRANT USAGE ON SCHEMA cron TO " +
+                    quote_ident(user) + "; GRANT EXECUTE ON FUNCTION cron.schedule_in_database TO " +
+                    quote_ident(user) + ";");
+  }
+}
+
+// The job's name: the default one, or the caller's, which pg_cron would accept even empty.
+std::string job_name_or_default(const std::optional<std::string>& job_name) {
+  if (!job_name.has_value()) return default_job_name();
+  if (job_name->find_first_not_of(" \t\r\n\f") == std::string::npos) {
+    throw Error(sqlstate::kInvalidParameterValue, "job_name must not be empty", {},
+                "Leave job_name out for the default, \"" + default_job_name() + "\".");
+  }
+  return *job_name;
 }
 
 }  // namespace
@@ -119,6 +145,7 @@ std::string default_job_name() {
 int64 schedule_refresh(const std::string& schedule, const std::optional<std::string>& job_name,
                        bool only_stale) {
   require_writable("viewmgr.schedule");
+  std::string name = job_name_or_default(job_name);
   std::string database = cron_database();
   std::string here = pg_call([] { return get_database_name(MyDatabaseId); });
   std::string user = pg_call([] { return GetUserNameFromId(GetUserId(), false); });
@@ -128,17 +155,21 @@ int64 schedule_refresh(const std::string& schedule, const std::optional<std::str
   try {
     id = call_in_database(
         database, "SELECT cron.schedule_in_database($1, $2, $3, $4, $5)",
-        {job_name.value_or(default_job_name()), schedule, command, here, user});
+        {name, schedule, command, here, user});
   } catch (PgError& error) {
-    explain_cron_failure(error, database);
+    explain_cron_failure(unpack_sql_state(error.sqlerrcode()), error.what(), database);
+    throw;
+  } catch (Error& error) {
+    explain_cron_failure(error.sqlstate(), error.what(), database);
+    throw;
   }
   return id.has_value() ? std::stoll(*id) : 0;
 }
 
 bool unschedule_refresh(const std::optional<std::string>& job_name) {
   require_writable("viewmgr.unschedule");
+  std::string name = job_name_or_default(job_name);
   std::string database = cron_database();
-  std::string name = job_name.value_or(default_job_name());
   // Only the caller's own job of that name: pg_cron names are unique per user.
   std::optional<std::string> found;
   try {
@@ -148,7 +179,11 @@ bool unschedule_refresh(const std::optional<std::string>& job_name) {
         "UNION ALL SELECT false LIMIT 1",
         {name});
   } catch (PgError& error) {
-    explain_cron_failure(error, database);
+    explain_cron_failure(unpack_sql_state(error.sqlerrcode()), error.what(), database);
+    throw;
+  } catch (Error& error) {
+    explain_cron_failure(error.sqlstate(), error.what(), database);
+    throw;
   }
   return found == std::optional<std::string>("t");
 }

@@ -1,5 +1,7 @@
 #include "sync/assess.hpp"
 
+#include <algorithm>
+
 #include "core/build_spec.hpp"
 #include "core/error.hpp"
 #include "pg/boundary.hpp"
@@ -44,9 +46,26 @@ std::string definition_drift(const ManagedView& view, const LiveRelation& live) 
   return {};
 }
 
+std::string options_drift(const ManagedView& view, const LiveRelation& live) {
+  // Only views that declare options pay for the catalog read.
+  if (view.materialized || view.view_options.empty() || !view.is_built()) return {};
+  // Those the last build applied: a registration that changed them is a pending change,
+  // not drift.
+  std::vector<std::string> live_options = live_view_options(live.oid);
+  std::string gone;
+  for (const auto& option : view.built_view_options) {
+    if (std::find(live_options.begin(), live_options.end(), option) == live_options.end()) {
+      gone += (gone.empty() ? "" : ", ") + option;
+    }
+  }
+  if (gone.empty()) return {};
+  return "view options changed outside pg_viewmgr: " + gone + " not set";
+}
+
 bool needs_view_ddl(ManagedView& view, const std::optional<LiveRelation>& live) {
   if (!live.has_value() || !view.is_built()) return true;
   if (!definition_drift(view, *live).empty()) return true;
+  if (!options_drift(view, *live).empty()) return true;
   SpecChanges changes = compare_specs(view.spec(), view.built_spec());
   if (changes.view_options_changed()) return true;
   if (!changes.definition_text) return false;
@@ -117,6 +136,8 @@ ViewNeed assess(ManagedView& view) {
   }
   std::string drift = definition_drift(view, *live);
   if (!drift.empty()) return replace_or_rebuild(view, *live, drift);
+  std::string lost_options = options_drift(view, *live);
+  if (!lost_options.empty()) return replace_or_rebuild(view, *live, lost_options);
 
   if (!view.is_built()) {
     // A view of that name appeared after the registration. It is built as its owner (who
@@ -176,6 +197,7 @@ std::vector<DriftRow> find_drift(ManagedViews& managed) {
     }
     SpecChanges changes = compare_specs(view.spec(), view.built_spec());
     std::string drift = definition_drift(view, *live);
+    if (drift.empty()) drift = options_drift(view, *live);
     if (!drift.empty()) {
       rows.push_back({view.display_name, "definition", drift});
     } else if (!view.is_built()) {

@@ -31,6 +31,10 @@ std::optional<bool> definition_changed(ManagedView& view);
 // pg_viewmgr"), or empty.
 std::string definition_drift(const ManagedView& view, const LiveRelation& live);
 
+// Declared view options the live view no longer carries (reset or changed by hand); empty
+// when none.
+std::string options_drift(const ManagedView& view, const LiveRelation& live);
+
 // Whether building `view` over `live` takes CREATE [OR REPLACE] of the view itself (rather
 // than only index or comment changes).
 bool needs_view_ddl(ManagedView& view, const std::optional<LiveRelation>& live);

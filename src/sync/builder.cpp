@@ -117,6 +117,19 @@ std::string owner_name(Oid owner) {
 }
 
 // The relations a view's definition reads (as its build resolved them), as oids.
+// CREATE [OR REPLACE] [MATERIALIZED] VIEW, with an error in the definition positioned in
+// the definition as registered.
+void execute_view_ddl(const ViewDdl& ddl) {
+  std::string sql = create_view_sql(ddl);
+  try {
+    spi_execute(sql);
+  } catch (PgError& error) {
+    std::size_t at = sql.find(" AS\n" + ddl.query_text);
+    if (at != std::string::npos) position_in_part(error, sql, at + 4, ddl.query_text);
+    throw;
+  }
+}
+
 std::vector<Oid> relations_read(const ManagedView& view) {
   QueryResult rows = spi_query(
       "SELECT r FROM (SELECT pg_catalog.to_regclass(x)::pg_catalog.oid AS r "
@@ -146,6 +159,14 @@ void Builder::build(NodeId node, Action action, const SavedRelation* saved) {
   std::string started = clock_now();
   const char* operation = operation_of(action);
   auto live = live_relation(view.name);
+  // A relation of that name that no build of this registration made: a hand-made view the
+  // registration now takes over. Said, not done silently.
+  std::optional<std::string> took_over;
+  if (live.has_value() && !view.is_built()) {
+    took_over = view.display_name + " existed and was not managed; it is managed from now on";
+    std::string text = *took_over;
+    pg_call([&] { ereport(NOTICE, (errmsg_internal("%s", text.c_str()))); });
+  }
   Oid owner = owner_of(view, saved, live);
   // As the owner when it may create in the schema: exactly what it could run by hand.
   // Otherwise the DDL runs as the caller, who acts for the owner, and a new relation is
@@ -179,7 +200,7 @@ void Builder::build(NodeId node, Action action, const SavedRelation* saved) {
     restore_saved(view, *saved, previously_built_indexes,
                   view.materialized && saved->materialized());
   }
-  record(view, live->oid, operation, started);
+  record(view, live->oid, operation, started, took_over);
 }
 
 void Builder::rename_back(const ManagedView& view, const QualifiedName& current) {
@@ -232,7 +253,7 @@ void Builder::run_create(const ManagedView& view, const ViewDdl& ddl, Oid hand_o
     empty.with_data = false;
     {
       ScopedSearchPath scope(search_path_setting(view.search_path));
-      spi_execute(create_view_sql(empty));
+      execute_view_ddl(empty);
     }
     if (!ddl.or_replace) {
       spi_execute("ALTER " + object_kind(ddl.materialized) + ddl.name.display() + " OWNER TO " +
@@ -252,7 +273,7 @@ void Builder::run_create(const ManagedView& view, const ViewDdl& ddl, Oid hand_o
   }
   {
     ScopedSearchPath scope(search_path_setting(view.search_path));
-    spi_execute(create_view_sql(ddl));
+    execute_view_ddl(ddl);
   }
   // Recorded under the view's real name: a side-by-side build is swapped in within this
   // same transaction.
@@ -339,10 +360,10 @@ void Builder::restore_saved(const ManagedView& view, const SavedRelation& saved,
 }
 
 void Builder::record(ManagedView& view, Oid relid, const char* operation,
-                     const std::string& started) {
+                     const std::string& started, const std::optional<std::string>& detail) {
   mark_built(view, relid);
   recorder_.record(view);
-  history_.add(view.display_name, operation, started, "succeeded", std::nullopt);
+  history_.add(view.display_name, operation, started, "succeeded", detail);
 }
 
 std::string Builder::create_index_named(const QualifiedName& on, Oid relid, const std::string& spec) {
@@ -391,7 +412,12 @@ Builder::Prebuilt Builder::prebuild(NodeId node, const SavedRelation* saved) {
                                 index.definition) != view.built_indexes.end();
       if (declared) continue;
       std::string spec = index_spec_from_definition(index.definition, saved->display_name);
-      pre.index_renames.emplace_back(create_index_named(pre.temporary, relid, spec), index.name);
+      try {
+        pre.index_renames.emplace_back(create_index_named(pre.temporary, relid, spec), index.name);
+      } catch (PgError& error) {
+        explain_hand_made_index_failure(error, *saved, index);
+        throw;
+      }
       if (index.comment.has_value()) pre.hand_made_comments.emplace_back(index.name, *index.comment);
     }
   }

@@ -68,7 +68,8 @@ class Builder {
   void apply_comment(const ManagedView& view);
   void restore_saved(const ManagedView& view, const SavedRelation& saved,
                      const std::vector<std::string>& previously_built_indexes, bool indexes);
-  void record(ManagedView& view, Oid relid, const char* operation, const std::string& started);
+  void record(ManagedView& view, Oid relid, const char* operation, const std::string& started,
+              const std::optional<std::string>& detail = std::nullopt);
 
   // CREATE [MATERIALIZED] VIEW of `view` under `target` (WITH DATA runs a refresh that
   // records what it saw), run with the view's search_path. With `hand_over_to` (an owner

@@ -65,8 +65,9 @@ std::vector<RelationRef> relations_changed_by(const std::string& ddl) {
       return out;
     });
   } catch (PgError& error) {
-    prefix_message(error, "in the DDL given to run_with_dependents");
-    throw;
+    // Positioned in the DDL, not in the call of run_with_dependents around it.
+    prefix_message(error, kUserDdlFailed);
+    rethrow_against_text(error, ddl);
   }
   std::vector<RelationRef> refs;
   ListCell* lc;
@@ -103,8 +104,9 @@ bool renames_only(const std::string& ddl) {
       return c;
     });
   } catch (PgError& error) {
-    prefix_message(error, "in the DDL given to run_with_dependents");
-    throw;
+    // Positioned in the DDL, not in the call of run_with_dependents around it.
+    prefix_message(error, kUserDdlFailed);
+    rethrow_against_text(error, ddl);
   }
   if (counts.renames > 0 && counts.others > 0) {
     throw Error(sqlstate::kFeatureNotSupported,

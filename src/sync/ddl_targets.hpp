@@ -10,6 +10,9 @@
 
 namespace viewmgr::pg {
 
+// What every error of the DDL given to run_with_dependents starts with.
+inline constexpr const char* kUserDdlFailed = "in the DDL given to run_with_dependents";
+
 // Relations named as the target of ALTER TABLE / VIEW / MATERIALIZED VIEW / FOREIGN TABLE,
 // RENAME, SET SCHEMA, DROP of those, and CREATE OR REPLACE VIEW. Syntax errors keep their
 // position. Other statements are allowed and simply name no target.

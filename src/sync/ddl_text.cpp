@@ -216,4 +216,44 @@ std::string create_index_sql(const QualifiedName& view, const std::string& spec)
   return sql;
 }
 
+namespace {
+
+// The raw parse tree of one CREATE INDEX as text, without token positions: two spellings of
+// the same index ("(id)", " ( \"id\" ) ") give the same text.
+std::string index_identity(const std::string& create_index) {
+  const char* text = create_index.c_str();
+  std::string tree = pg_call([&] {
+    List* stmts = raw_parser(text, RAW_PARSE_DEFAULT);
+    return nodeToString(linitial_node(RawStmt, stmts)->stmt);
+  });
+  std::string out;
+  const std::string marker = ":location ";
+  std::size_t at = 0;
+  while (true) {
+    std::size_t next = tree.find(marker, at);
+    if (next == std::string::npos) break;
+    out.append(tree, at, next - at);
+    at = next + marker.size();
+    while (at < tree.size() && (tree[at] == '-' || std::isdigit(static_cast<unsigned char>(tree[at])))) at++;
+  }
+  out.append(tree, at, std::string::npos);
+  return out;
+}
+
+}  // namespace
+
+void check_index_specs(const QualifiedName& view, const std::vector<std::string>& specs) {
+  std::vector<std::string> identities;
+  for (std::size_t i = 0; i < specs.size(); i++) {
+    identities.push_back(index_identity(create_index_sql(view, specs[i])));
+    for (std::size_t j = 0; j < i; j++) {
+      if (identities[j] == identities[i]) {
+        throw Error(sqlstate::kDuplicateObject,
+                    "indexes lists the same index twice: \"" + specs[j] + "\" and \"" + specs[i] + "\"",
+                    {}, "Declare each index of " + view.display() + " once.");
+      }
+    }
+  }
+}
+
 }  // namespace viewmgr::pg

@@ -38,4 +38,8 @@ std::string normalize_index_spec(const std::string& spec);
 // view (22023 otherwise).
 std::string create_index_sql(const QualifiedName& view, const std::string& spec);
 
+// Checks every specification (as create_index_sql does) and that no two describe the same
+// index, however they are spelt: PostgreSQL would build both.
+void check_index_specs(const QualifiedName& view, const std::vector<std::string>& specs);
+
 }  // namespace viewmgr::pg

@@ -219,7 +219,7 @@ std::vector<SyncRow> declare_views(const std::string& views_json, bool prune, bo
       p.parsed_reads = std::move(parsed.reads);
     }
     if (!p.before.has_value() || r.indexes != p.before->indexes) {
-      for (const auto& spec : r.indexes) (void)create_index_sql(name, spec);
+      check_index_specs(name, r.indexes);
     }
     p.view.view_options = normalize_view_options(r.view_options);
     require_create_rights(name);

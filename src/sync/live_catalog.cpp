@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "core/sql_text.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
+#include "sync/ddl_text.hpp"
 #include "sync/definition.hpp"
 
 extern "C" {
@@ -57,6 +59,13 @@ std::optional<QualifiedName> renamed_to(const ManagedView& view) {
   }
   if (live_canonical_definition(relid) != *view.built_viewdef) return std::nullopt;
   return QualifiedName{found.schema, found.name};
+}
+
+std::vector<std::string> live_view_options(Oid relid) {
+  QueryResult result = spi_query("SELECT c.reloptions::text FROM pg_catalog.pg_class c WHERE c.oid = $1",
+                                 {{std::to_string(relid), OIDOID}});
+  if (result.rows.empty() || !result.rows[0][0].has_value()) return {};
+  return normalize_view_options(parse_text_array(*result.rows[0][0]));
 }
 
 const char* relkind_name(char relkind) {

@@ -24,6 +24,10 @@ std::optional<LiveRelation> live_relation(const QualifiedName& name);
 // built, still there under another name with the definition it was built with.
 std::optional<QualifiedName> renamed_to(const ManagedView& view);
 
+// The view options the relation carries, normalised as declarations are
+// (normalize_view_options): "security_barrier=true", ...
+std::vector<std::string> live_view_options(Oid relid);
+
 // "view", "materialized view", "table", ... for messages.
 const char* relkind_name(char relkind);
 

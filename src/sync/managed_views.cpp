@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "pg/spi.hpp"
+#include "sync/live_catalog.hpp"
 
 namespace viewmgr::pg {
 
@@ -168,6 +170,21 @@ void ManagedViews::check_declared_dependencies(const std::vector<NodeId>& nodes)
     const ManagedView& view = views_.at(node);
     for (const auto& dep : view.depends_on) {
       if (!is_managed(dep)) {
+        // Only in this error: a table or an unmanaged view of that name is a different
+        // mistake from a name that is not registered yet.
+        QueryResult kind = spi_query(
+            "SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)", {{dep}});
+        if (!kind.rows.empty() && kind.rows[0][0].has_value()) {
+          std::string noun = relkind_name((*kind.rows[0][0])[0]);
+          throw Error(sqlstate::kWrongObjectType,
+                      view.display_name + " depends on " + dep + ", which is a " + noun + ", not a managed view",
+                      "depends_on lists managed views that the definition reads in ways the parser cannot "
+                      "see; what the definition reads itself needs no declaring.",
+                      "Remove " + dep + " from depends_on" +
+                          (noun == "view" || noun == "materialized view"
+                               ? ", or bring it under management first with viewmgr.adopt('" + dep + "')."
+                               : "."));
+        }
         throw Error(sqlstate::kUndefinedObject,
                     view.display_name + " depends on " + dep + ", which is not a managed view",
                     {}, "Register " + dep + " with viewmgr.register first, or remove it from depends_on.");

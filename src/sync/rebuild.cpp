@@ -119,16 +119,40 @@ void Rebuild::run(const std::function<void()>& between) {
   for (const auto& step : steps_) plain.push_back(step.step);
   std::vector<bool> side_by_side = side_by_side_steps(plain, graph_, side_by_side_);
   // Every refusal of who may build what comes before anything is built, dropped or run.
+  // All of them at once: a caller told of one view at a time would need as many attempts.
+  std::vector<Error> refusals;
   for (const auto& step : steps_) {
-    builder.check_may_build(step.managed, step.step.action, saved_of(step.step.name));
+    try {
+      builder.check_may_build(step.managed, step.step.action, saved_of(step.step.name));
+    } catch (Error& refusal) {
+      refusals.push_back(refusal);
+    }
+  }
+  if (!refusals.empty()) {
+    const Error& first = refusals.front();
+    std::string detail = first.detail();
+    if (refusals.size() > 1) {
+      detail += (detail.empty() ? "" : " ") + std::to_string(refusals.size() - 1) +
+                " more would be refused too: ";
+      for (std::size_t i = 1; i < refusals.size(); i++) {
+        detail += (i > 1 ? "; " : "") + std::string(refusals[i].what());
+      }
+      detail += ".";
+    }
+    throw Error(first.sqlstate(), first.what(), detail, first.hint());
   }
   // Materialized views whose sources stay as they are get their new version built before
   // anything is dropped; the old one stays readable until the swap.
   std::map<std::string, Builder::Prebuilt> prebuilt;
   for (std::size_t i = 0; i < steps_.size(); i++) {
     if (side_by_side[i]) {
-      prebuilt.emplace(steps_[i].step.name,
-                       builder.prebuild(*steps_[i].managed, saved_of(steps_[i].step.name)));
+      try {
+        prebuilt.emplace(steps_[i].step.name,
+                         builder.prebuild(*steps_[i].managed, saved_of(steps_[i].step.name)));
+      } catch (PgError& error) {
+        prefix_message(error, "cannot build " + steps_[i].step.name);
+        throw;
+      }
     }
   }
   drop_all();
@@ -148,7 +172,15 @@ void Rebuild::run(const std::function<void()>& between) {
         builder.recreate_unmanaged(*before);
       }
     } catch (PgError& error) {
-      prefix_message(error, "cannot build " + step.step.name);
+      if (step.managed.has_value()) {
+        prefix_message(error, "cannot build " + step.step.name);
+      } else {
+        prefix_message(error, "cannot rebuild " + step.step.name +
+                                  ", a view pg_viewmgr does not manage that depends on what it rebuilds");
+        set_hint_if_missing(error, "pg_viewmgr recreates such views as they were. Change or drop " +
+                                       step.step.name + " first, or bring it under management with "
+                                       "viewmgr.adopt() and declare its new definition with this change.");
+      }
       throw;
     }
   }

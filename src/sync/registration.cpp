@@ -15,7 +15,10 @@
 #include "sync/sync.hpp"
 
 extern "C" {
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "commands/extension.h"
 #include "catalog/pg_class.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -54,6 +57,16 @@ void require_registry_owner(const ManagedView& view, const char* verb) {
 void require_create_rights(const QualifiedName& name) {
   const char* schema = name.schema.c_str();
   Oid nsp = pg_call([&] { return get_namespace_oid(schema, false); });
+  // A view in an extension's schema (viewmgr's own above all) would make DROP EXTENSION
+  // fail, and would sit among objects the extension's upgrades own.
+  Oid extension = pg_call([&] { return getExtensionOfObject(NamespaceRelationId, nsp); });
+  if (OidIsValid(extension)) {
+    std::string extname = pg_call([&] { return get_extension_name(extension); });
+    throw Error(sqlstate::kReservedName,
+                "cannot manage " + name.display() + ": schema " + quote_ident(name.schema) +
+                    " belongs to the extension " + extname,
+                {}, "Put managed views in a schema of your own.");
+  }
   Oid relid = relation_oid(name);
   if (OidIsValid(relid)) {
     char relkind = pg_call([&] { return get_rel_relkind(relid); });
@@ -133,7 +146,7 @@ std::string register_view(Registration r) {
     parsed_reads = std::move(parsed.reads);
   }
   if (!existing.has_value() || r.indexes != existing->indexes) {
-    for (const auto& spec : r.indexes) (void)create_index_sql(name, spec);
+    check_index_specs(name, r.indexes);
   }
 
   std::vector<ManagedView> around;

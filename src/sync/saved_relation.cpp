@@ -253,6 +253,16 @@ void restore_acl(const SavedRelation& saved, Oid relid) {
 
 }  // namespace
 
+void explain_hand_made_index_failure(PgError& error, const SavedRelation& saved, const SavedIndex& index) {
+  std::string qualified_index = QualifiedName{saved.name.schema, index.name}.display();
+  prefix_message(error, "cannot restore the index " + quote_ident(index.name) + ", made by hand");
+  set_detail_if_missing(error, "It was: " + index.definition + ".");
+  set_hint_if_missing(error, "pg_viewmgr keeps the indexes made by hand on a rebuilt materialized view, "
+                             "and the new definition no longer fits this one. Drop it first (DROP INDEX " +
+                                 qualified_index + "), or declare the indexes the view needs with "
+                                 "indexes => ARRAY[...].");
+}
+
 void restore_properties(const SavedRelation& saved, const RestoreOptions& options) {
   Oid relid = relation_oid(saved.name);
   if (!OidIsValid(relid)) {
@@ -295,7 +305,12 @@ void restore_properties(const SavedRelation& saved, const RestoreOptions& option
                             index.definition) != options.skip_index_definitions.end();
       if (skip) continue;
       std::string qualified_index = QualifiedName{saved.name.schema, index.name}.display();
-      spi_execute(index.definition);
+      try {
+        spi_execute(index.definition);
+      } catch (PgError& error) {
+        explain_hand_made_index_failure(error, saved, index);
+        throw;
+      }
       if (index.tablespace.has_value()) {
         spi_execute("ALTER INDEX " + qualified_index + " SET TABLESPACE " +
                     quote_ident(*index.tablespace));

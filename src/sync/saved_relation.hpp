@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "pg/boundary.hpp"
 #include "pg/names.hpp"
 
 extern "C" {
@@ -77,6 +78,10 @@ struct RestoreOptions {
   bool indexes = true;         // hand-made indexes; `skip_index_definitions` are built anew
   std::vector<std::string> skip_index_definitions;
 };
+
+// An index made by hand that cannot be made again on the rebuilt view (the new definition
+// lacks a column it needs): the error says which index and what to do.
+void explain_hand_made_index_failure(PgError& error, const SavedRelation& saved, const SavedIndex& index);
 
 // Run as the relation's owner (ScopedOwner). Puts back privileges (table and column level), comments (relation, columns and
 // indexes), view options, column defaults, triggers, rules and indexes.

@@ -195,7 +195,7 @@ void run_user_ddl(const std::string& ddl, const std::vector<std::string>& path) 
     try {
       spi_execute(ddl);
     } catch (PgError& error) {
-      prefix_message(error, "the DDL failed");
+      prefix_message(error, kUserDdlFailed);
       throw;
     }
 }

@@ -295,7 +295,7 @@ SELECT * FROM vmt.refused_matching(
 SELECT * FROM vmt.refused($$SELECT viewmgr.register('bi.dep_unknown', 'SELECT 1 AS x', depends_on => '{bi.no_such_view}')$$,
                           '42704', 'register: depends_on an unknown view, apply => true');
 SELECT * FROM vmt.refused($$SELECT viewmgr.register('bi.dep_unknown', 'SELECT 1 AS x', depends_on => '{bi.unmanaged}')$$,
-                          '42704', 'register: depends_on an existing but unmanaged view, apply => true');
+                          '42809', 'register: depends_on an existing but unmanaged view, apply => true');
 SELECT is(viewmgr.register('bi.dangling', 'SELECT 1 AS x', depends_on => '{bi.later}', apply => false),
           'registered', 'register: depends_on an unknown view is recorded with apply => false');
 SELECT * FROM vmt.refused($$SELECT * FROM viewmgr.sync()$$, '42704',
