@@ -46,4 +46,21 @@ std::string relation_lock_holders(Oid relid) {
                           {{std::to_string(relid)}});
 }
 
+std::map<Oid, std::string> relations_lock_holders(const std::vector<Oid>& relids) {
+  std::map<Oid, std::string> out;
+  if (relids.empty()) return out;
+  std::string list;
+  for (Oid relid : relids) list += (list.empty() ? "" : ",") + std::to_string(relid);
+  QueryResult locked = spi_query(
+      "SELECT DISTINCT l.relation::text FROM pg_catalog.pg_locks l "
+      "WHERE l.granted AND l.locktype = 'relation' AND l.pid <> pg_catalog.pg_backend_pid() "
+      "AND l.relation IN (SELECT pg_catalog.unnest($1::pg_catalog.oid[]))",
+      {{"{" + list + "}"}});
+  for (const Row& row : locked.rows) {
+    Oid relid = to_oid(row[0]);
+    out[relid] = relation_lock_holders(relid);
+  }
+  return out;
+}
+
 }  // namespace viewmgr::pg

@@ -4,11 +4,16 @@
 
 #include "incremental/incremental_view.hpp"
 #include "pg/boundary.hpp"
+#include "pg/lock_holders.hpp"
 #include "pg/spi.hpp"
 #include "refresh/change_tracking.hpp"
 #include "sync/builder.hpp"
 #include "sync/follow_renames.hpp"
 #include "sync/name_bindings.hpp"
+
+extern "C" {
+#include "storage/proc.h"
+}
 
 namespace viewmgr::pg {
 
@@ -153,6 +158,7 @@ void Rebuild::run(const std::function<void()>& between) {
     }
     throw Error(first.sqlstate(), first.what(), detail, first.hint());
   }
+  note_lock_holders();
   // Materialized views whose sources stay as they are get their new version built before
   // anything is dropped; the old one stays readable until the swap.
   std::map<std::string, Builder::Prebuilt> prebuilt;
@@ -167,7 +173,17 @@ void Rebuild::run(const std::function<void()>& between) {
       }
     }
   }
-  drop_all();
+  try {
+    drop_all();
+  } catch (PgError& error) {
+    if (error.sqlerrcode() == ERRCODE_LOCK_NOT_AVAILABLE) {
+      std::string locked;
+      for (const auto& [name, holders] : lock_holders_) locked += (locked.empty() ? "" : ", ") + name;
+      prefix_message(error, "cannot rebuild " + (locked.empty() ? std::string("the dependent views") : locked));
+      explain_lock_timeout(error, lock_holders_.empty() ? std::string() : lock_holders_.begin()->first);
+    }
+    throw;
+  }
   paused.reset();
   between();
   paused.emplace();
@@ -184,6 +200,7 @@ void Rebuild::run(const std::function<void()>& between) {
         builder.recreate_unmanaged(*before);
       }
     } catch (PgError& error) {
+      explain_lock_timeout(error, step.step.name);
       if (step.managed.has_value()) {
         prefix_message(error, "cannot build " + step.step.name);
       } else {
@@ -197,6 +214,30 @@ void Rebuild::run(const std::function<void()>& between) {
     }
   }
   builder.flush_history();
+}
+
+void Rebuild::note_lock_holders() {
+  // Only where a lock wait can time out; one look at the lock table for the whole rebuild.
+  if (pg_call([] { return LockTimeout; }) <= 0) return;
+  std::vector<Oid> relids;
+  std::map<Oid, std::string> name_of;
+  for (const auto& step : steps_) {
+    const SavedRelation* saved = saved_of(step.step.name);
+    Oid relid = saved != nullptr ? saved->oid
+                : step.managed.has_value() ? relation_oid(managed_.views()[*step.managed].name)
+                                           : InvalidOid;
+    if (!OidIsValid(relid)) continue;
+    relids.push_back(relid);
+    name_of[relid] = step.step.name;
+  }
+  for (const auto& [relid, holders] : relations_lock_holders(relids)) lock_holders_[name_of[relid]] = holders;
+}
+
+void Rebuild::explain_lock_timeout(PgError& error, const std::string& view) const {
+  if (error.sqlerrcode() != ERRCODE_LOCK_NOT_AVAILABLE) return;
+  auto it = lock_holders_.find(view);
+  if (it != lock_holders_.end()) set_detail_if_missing(error, view + " was locked by " + it->second + ".");
+  set_hint_if_missing(error, "Wait for that transaction to end, or raise lock_timeout; nothing was changed.");
 }
 
 // Real DROP statements, so event triggers and permission checks see them as usual. The

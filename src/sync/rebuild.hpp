@@ -52,6 +52,11 @@ class Rebuild {
   std::vector<Step> steps_;
   std::unordered_map<std::string, std::size_t> step_of_;  // by display name, until ordered
   std::map<std::string, SavedRelation> saved_;  // by display name
+  // With a lock_timeout set: who held a lock on the views to drop or build when the rebuild
+  // began, by display name, for the error should a lock wait time out.
+  std::map<std::string, std::string> lock_holders_;
+  void note_lock_holders();
+  void explain_lock_timeout(PgError& error, const std::string& view) const;
   DependencyGraph graph_;                        // of the ordered steps
 };
 
