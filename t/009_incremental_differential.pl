@@ -33,6 +33,7 @@
 # random run. A failure prints the seed, the step, the steps before it and how to rerun it.
 use strict;
 use warnings;
+use File::Spec;
 use FindBin;
 use lib "$FindBin::RealBin/lib";
 use PostgreSQL::Test::Cluster;
@@ -579,7 +580,9 @@ max_worker_processes = 16
 fsync = off
 });
 $node->start;
-$tmpdir = PostgreSQL::Test::Utils::tempdir();
+# Absolute: the server reads the COPY files from its own working directory, and tempdir()
+# is relative on some versions (17 and 18 name it under tmp_check).
+$tmpdir = File::Spec->rel2abs(PostgreSQL::Test::Utils::tempdir());
 
 my $started = time;
 my ($available, $why) = probe_incremental();
