@@ -3,9 +3,15 @@
 // Map, top to bottom:
 //   who may act for an owner       owner_of, role_may_create_in, require_acting_for
 //   Builder::build                 one step of a plan: create, replace, re-index or rename back
+//   execute_view_ddl               CREATE [OR REPLACE] VIEW, errors positioned in the definition
+//   mark_built                     what the registry records of a build (incl. its name bindings)
+//   Builder::build                 (above) calls, in order:
 //   create_view / run_create       the CREATE itself; where the owner lacks CREATE on the schema,
 //                                  created as the caller without running the query, handed over
-//                                  with ALTER ... OWNER TO, then filled by refresh_as_owner
+//                                  with ALTER ... OWNER TO, then filled by refresh_as_owner;
+//                                  bindings checked first (name_bindings.hpp)
+//   track_sources                  change tracking of what a materialized view reads; what it
+//                                  cannot track is said (WARNING, history detail via record)
 //   sync_indexes, apply_comment,   what is declared besides the query
 //   restore_saved, record
 //   prebuild / swap_in             a materialized view built side by side, swapped in by renames
