@@ -22,6 +22,8 @@ PACKAGES=(
   "postgresql-$N" "postgresql-client-$N" "postgresql-server-dev-$N"
   "postgresql-$N-pgtap" libtap-parser-sourcehandler-pgtap-perl
   "postgresql-$N-cron" libipc-run-perl
+  # the Django client (clients/django) and its suite
+  python3-django python3-psycopg2
 )
 
 missing=()

@@ -55,10 +55,11 @@ suite_for() {
 
 # packages_for N: what building and every test suite need. dblink (used by the isolation
 # specs) and the other contrib modules are part of postgresql-N itself since Debian's
-# PostgreSQL 10 packaging, so there is no separate contrib package to ask for.
+# PostgreSQL 10 packaging, so there is no separate contrib package to ask for. Django and
+# psycopg2 are for the Django client's suite (clients/django).
 packages_for() {
   local n=$1
-  echo "postgresql-$n,postgresql-server-dev-$n,postgresql-$n-pgtap,postgresql-$n-cron,libtap-parser-sourcehandler-pgtap-perl,libipc-run-perl,g++,make,cmake,libgtest-dev,pkg-config"
+  echo "postgresql-$n,postgresql-server-dev-$n,postgresql-$n-pgtap,postgresql-$n-cron,libtap-parser-sourcehandler-pgtap-perl,libipc-run-perl,g++,make,cmake,libgtest-dev,pkg-config,python3-django,python3-psycopg2"
 }
 
 mirror() {
