@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite of pg_viewmgr and ends with one line "N passed, M failed", where N
 # and M count individual tests (ctest tests + pg_regress tests + pgTAP assertions + isolation
-# specs + TAP assertions). Exits non-zero if anything failed.
+# specs + TAP assertions + Django tests). Exits non-zero if anything failed.
 #
 #   scripts/run_tests.sh           every suite on every supported PostgreSQL: 15, 17 and 18
 #                                  (VIEWMGR_PG_VERSIONS), one summary table per version and
@@ -21,6 +21,7 @@
 #      then test/shell/*.sh (TAP from bash: pg_dump and restore between databases)
 #   6. isolation specs: specs/*.spec with pg_isolation_regress (skipped when there are none)
 #   7. TAP tests: t/*.pl with prove and PostgreSQL::Test::Cluster (skipped when none)
+#   8. the Django client: clients/django/run_tests.sh (Django's test runner) on that cluster
 #
 # Environment:
 #   VIEWMGR_PG_VERSIONS       versions a run without --pg covers (default "15 17 18")
@@ -264,6 +265,17 @@ count_regress() {
   echo "$passed $failed"
 }
 
+# count_django LOGFILE STATUS: Django's test runner at verbosity 2 ends each test's line
+# with "... ok", "... FAIL", "... ERROR" (or "... skipped ...", not counted).
+count_django() {
+  local log=$1 status=$2
+  local passed failed
+  passed=$(grep -Ec '\.\.\. (ok|expected failure)$' "$log")
+  failed=$(grep -Ec '\.\.\. (FAIL|ERROR|unexpected success)$' "$log")
+  if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+  echo "$passed $failed"
+}
+
 # --- the throwaway cluster --------------------------------------------------------------
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -380,7 +392,7 @@ if [ "$BUILD_OK" = 1 ]; then
 fi
 
 if [ "$BUILD_OK" != 1 ]; then
-  for suite in pg_regress pgTAP isolation TAP; do skip "$suite" "needs the extension and the cluster"; done
+  for suite in pg_regress pgTAP isolation TAP django; do skip "$suite" "needs the extension and the cluster"; done
 else
   # --- 4. pg_regress -------------------------------------------------------------------------
   section "pg_regress (sql/*.sql)"
@@ -499,6 +511,23 @@ else
       grep -E '^(Files=|Result:|All tests successful)' "$log"
     fi
     record TAP "$passed" "$failed"
+  fi
+
+  # --- 8. the Django client (clients/django) ----------------------------------------------------
+  section "Django client (clients/django/tests, Django's test runner)"
+  if [ ! -x clients/django/run_tests.sh ]; then
+    skip django "no clients/django/run_tests.sh"
+  elif ! { /usr/bin/python3 -c 'import django, psycopg2' || python3 -c 'import django, psycopg2'; } 2>/dev/null; then
+    record django 0 1 "no python3 with Django and psycopg2 (apt-get install python3-django python3-psycopg2)"
+  else
+    log=$LOG_DIR/django.log
+    # Against this run's cluster (PGHOST and the rest are exported above): the test runner
+    # creates and drops its own database there.
+    clients/django/run_tests.sh >"$log" 2>&1
+    status=$?
+    read -r passed failed < <(count_django "$log" "$status")
+    show "$log" "$failed"
+    record django "$passed" "$failed"
   fi
 fi
 
