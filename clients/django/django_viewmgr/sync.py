@@ -135,6 +135,25 @@ def _display_names(cursor, classes, connection):
     return {c: display.get(sql_name(c, connection)) for c in classes}
 
 
+def _adopt_existing(cursor, classes, connection):
+    """Takes over, as they are, the views of these classes that exist but are not managed
+    yet: the ones django-pgviews-redux built before the switch. Without this, declare()
+    would take a materialized view over by rebuilding it (recomputing its rows); adopted, it
+    keeps its rows and the declare that follows changes only what differs (its indexes, or
+    its definition if that changed too)."""
+    kinds = [("m" if issubclass(c, MaterializedView) else "v") for c in classes]
+    cursor.execute(
+        "SELECT n FROM unnest(%s::text[], %s::text[]) AS w(n, kind)"
+        "  JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(w.n) AND c.relkind::text = w.kind"
+        "  JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace"
+        " WHERE NOT EXISTS (SELECT FROM viewmgr.managed_view m"
+        "                    WHERE m.schema_name = ns.nspname AND m.relation_name = c.relname)",
+        [[sql_name(c, connection) for c in classes], kinds])
+    for (name,) in cursor.fetchall():
+        cursor.execute("SELECT viewmgr.adopt(%s)", [name])
+        logger.info("pgview %s existed unmanaged: taken over as it is", name)
+
+
 def sync_views(using="default", force=False, update=True):
     """One declare() with every view class that belongs on `using`; sends view_synced for each
     and all_views_synced at the end. Returns {class: action}."""
@@ -143,6 +162,7 @@ def sync_views(using="default", force=False, update=True):
     connection = connections[using]
     with transaction.atomic(using=using), connection.cursor() as cursor:
         _require_extension(cursor)
+        _adopt_existing(cursor, classes, connection)
         payload = json.dumps(declarations(classes, connection))
         cursor.execute("SELECT view_name, action, reason FROM viewmgr.declare(%s::jsonb)", [payload])
         rows = cursor.fetchall()

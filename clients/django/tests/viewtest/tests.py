@@ -227,6 +227,24 @@ class Sync(TestCase):
         call_command("migrate", verbosity=0)
         self.assertEqual(relkind("foo_mat_view"), "m")
 
+    def test_views_built_before_the_switch_are_taken_over_as_they_are(self):
+        # what django-pgviews-redux leaves behind: the views exist, pg_viewmgr does not know them
+        add_events()
+        m.EventMatView.refresh()
+        query("SELECT viewmgr.unregister('big_events', drop_view => false)")
+        query("SELECT viewmgr.unregister('foo_mat_view', drop_view => false)")
+        query("DROP INDEX foo_mat_view_event_idx")
+        query("CREATE UNIQUE INDEX foo_mat_view_event_index ON foo_mat_view (event)")
+        m.Event.objects.create(event="logout", count=100)  # the materialized rows are now old
+        (history_before,) = query("SELECT max(id) FROM viewmgr.history")[0]
+        results = sync_views()
+        self.assertEqual(results[m.BigEventsView], "unchanged")
+        self.assertEqual(results[m.EventMatView], "replaced")  # its unique index, under pg_viewmgr's name
+        self.assertEqual(query("SELECT count(*) FROM viewmgr.history WHERE id > %s AND operation = 'rebuild'",
+                               [history_before]), [(0,)])
+        self.assertEqual(m.EventMatView.objects.get(event="logout").total, 3)  # rows kept, not recomputed
+        self.assertEqual(query("SELECT count(*) FROM viewmgr.managed_view"), [(6,)])
+
     def test_sync_disabled_on_migrate_by_the_setting(self):
         config = apps.get_app_config("django_viewmgr")
         self.assertTrue(signals.post_migrate.disconnect(config.sync_on_migrate, sender=config))
