@@ -35,4 +35,5 @@ fi
 
 "$python" -c 'import django; print("Django", django.get_version())'
 cd "$here/tests"
-exec "$python" manage.py test -v 2 --noinput "$@"
+# not exec: the EXIT trap must stop a cluster started above
+"$python" manage.py test -v 2 --noinput "$@"
