@@ -186,6 +186,7 @@ std::vector<SyncRow> declare_views(const std::string& views_json, bool prune, bo
   std::vector<Planned> planned;
   planned.reserve(declared.size());
   std::unordered_map<std::string, int> position_of;  // display name -> position
+  KnownSchemaRights schema_rights;  // each schema checked once for the whole set
   for (const Declared& d : declared) {
     const Registration& r = d.registration;
     check_registration_arguments(r);
@@ -219,7 +220,7 @@ std::vector<SyncRow> declare_views(const std::string& views_json, bool prune, bo
       check_index_specs(name, r.indexes);
     }
     p.view.view_options = normalize_view_options(r.view_options);
-    require_create_rights(name);
+    require_create_rights(name, &schema_rights);
     p.view.materialized = r.materialized;
     p.view.search_path = path;
     p.view.indexes = r.indexes;
