@@ -1,13 +1,10 @@
 // SQL entry points that declare what is managed: register, declare, unregister, adopt. Each only
 // converts its arguments and calls one function.
 #include "api/entry_point.hpp"
+#include "pg/jsonb.hpp"
 #include "sync/declare.hpp"
 #include "sync/registration.hpp"
 #include "sync/sync.hpp"
-
-extern "C" {
-#include "utils/jsonb.h"
-}
 
 namespace viewmgr::pg {
 namespace {
@@ -29,20 +26,18 @@ Datum register_function(FunctionCallInfo fcinfo) {
   return text_datum(action);
 }
 
-// The jsonb argument as text (it is read again in SQL, where jsonb's functions are).
-std::string jsonb_arg(FunctionCallInfo fcinfo, int n, const char* name) {
+// The jsonb argument as plain values (read in C++, with no query).
+JsonValue jsonb_arg(FunctionCallInfo fcinfo, int n, const char* name) {
   if (arg_is_null(fcinfo, n)) {
     throw Error(sqlstate::kNullValueNotAllowed, std::string(name) + " must not be NULL",
                 {}, "Give a JSON array of view declarations ('[]' declares none).");
   }
-  return std::string(pg_call([&] {
-    Jsonb* jb = PG_GETARG_JSONB_P(n);
-    return JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
-  }));
+  Jsonb* jsonb = pg_call([&] { return PG_GETARG_JSONB_P(n); });
+  return jsonb_to_value(jsonb);
 }
 
 Datum declare_function(FunctionCallInfo fcinfo) {
-  std::string views = jsonb_arg(fcinfo, 0, "views");
+  JsonValue views = jsonb_arg(fcinfo, 0, "views");
   bool prune = bool_arg(fcinfo, 1, "prune");
   bool dry_run = bool_arg(fcinfo, 2, "dry_run");
   std::string search_path = text_arg(fcinfo, 3, "search_path");

@@ -49,101 +49,88 @@ std::string where(int position) { return "views[" + std::to_string(position) + "
               where(position) + "." + key + " must be " + wanted + ", not " + got);
 }
 
-// Every element and key of the array with its JSON type, in one query: arrays come back
-// as text[] of their elements (and whether all of them are strings), scalars as text.
-std::vector<Declared> read_declarations(const std::string& json) {
-  // One pass over the JSON: its type, then (for an array) every element and key.
-  QueryResult rows = spi_query(
-      "SELECT e.i, pg_catalog.jsonb_typeof(e.v), k.key, pg_catalog.jsonb_typeof(k.value), "
-      "  CASE WHEN pg_catalog.jsonb_typeof(k.value) <> 'array' THEN k.value #>> '{}' END, "
-      "  CASE WHEN pg_catalog.jsonb_typeof(k.value) = 'array' THEN "
-      "    (SELECT pg_catalog.array_agg(x.v #>> '{}' ORDER BY x.o) "
-      "       FROM pg_catalog.jsonb_array_elements(k.value) WITH ORDINALITY AS x(v, o))::text END, "
-      "  CASE WHEN pg_catalog.jsonb_typeof(k.value) = 'array' THEN "
-      "    (SELECT pg_catalog.bool_and(pg_catalog.jsonb_typeof(x.v) = 'string') "
-      "       FROM pg_catalog.jsonb_array_elements(k.value) AS x(v)) END, "
-      "  pg_catalog.jsonb_typeof(p.j) "
-      "FROM (SELECT $1) AS p(j) "
-      "LEFT JOIN LATERAL pg_catalog.jsonb_array_elements("
-      "  CASE WHEN pg_catalog.jsonb_typeof(p.j) = 'array' THEN p.j END) WITH ORDINALITY AS e(v, i) ON true "
-      "LEFT JOIN LATERAL pg_catalog.jsonb_each("
-      "  CASE WHEN pg_catalog.jsonb_typeof(e.v) = 'object' THEN e.v END) AS k(key, value) ON true "
-      "ORDER BY e.i, k.key",
-      {{json, JSONBOID}}, true);
-  std::string type = rows.rows.at(0).at(7).value_or("null");
-  if (type != "array") {
-    throw Error(sqlstate::kInvalidParameterValue, "views must be a JSON array, not " + type,
-                {}, "Give an array of objects, one per view, with register()'s argument names as keys.");
+// Every element and key of the array, checked in order: the elements as they stand, each
+// one's keys as ORDER BY sorts them (jsonb_to_value), so that of several faults the same
+// one is reported every time.
+std::vector<Declared> read_declarations(const JsonValue& views) {
+  using Type = JsonValue::Type;
+  if (views.type != Type::kArray) {
+    throw Error(sqlstate::kInvalidParameterValue,
+                std::string("views must be a JSON array, not ") + json_type_name(views.type), {},
+                "Give an array of objects, one per view, with register()'s argument names as keys.");
   }
   std::vector<Declared> out;
-  for (const Row& row : rows.rows) {
-    if (!row[0].has_value()) continue;  // []
-    int position = std::stoi(*row[0]);
-    if (out.empty() || out.back().position != position) {
-      if (*row[1] != "object") {
-        throw Error(sqlstate::kInvalidParameterValue,
-                    where(position) + " must be a JSON object, not " + *row[1], {},
-                    std::string("Keys: ") + kKeys + ".");
-      }
-      out.push_back({});
-      out.back().position = position;
+  out.reserve(views.items.size());
+  for (const JsonValue& element : views.items) {
+    int position = static_cast<int>(out.size()) + 1;
+    if (element.type != Type::kObject) {
+      throw Error(sqlstate::kInvalidParameterValue,
+                  where(position) + " must be a JSON object, not " + json_type_name(element.type), {},
+                  std::string("Keys: ") + kKeys + ".");
     }
-    if (!row[2].has_value()) continue;  // an empty object: reported below
+    out.push_back({});
     Declared& d = out.back();
+    d.position = position;
     Registration& r = d.registration;
-    const std::string& key = *row[2];
-    const std::string& json_type = *row[3];
-    const Value& scalar = row[4];
-    auto text = [&]() -> std::string {
-      if (json_type == "null") {
-        throw Error(sqlstate::kNullValueNotAllowed, where(position) + "." + key + " must not be null");
-      }
-      if (json_type != "string") bad_type(position, key, "a string", json_type);
-      return *scalar;
-    };
-    auto boolean = [&]() -> bool {
-      if (json_type == "null") {
-        throw Error(sqlstate::kNullValueNotAllowed, where(position) + "." + key + " must not be null");
-      }
-      if (json_type != "boolean") bad_type(position, key, "true or false", json_type);
-      return *scalar == "true";
-    };
-    auto strings = [&]() -> std::vector<std::string> {
-      if (json_type == "null") {
-        throw Error(sqlstate::kNullValueNotAllowed, where(position) + "." + key + " must not be null");
-      }
-      if (json_type != "array") bad_type(position, key, "an array of strings", json_type);
-      if (!row[5].has_value()) return {};  // []
-      if (row[6] != Value("t")) bad_type(position, key, "an array of strings", "an array of other values");
-      return parse_text_array(*row[5]);
-    };
-    if (key == "view_name") {
-      r.view_name = text();
-      d.has_view_name = true;
-    } else if (key == "definition") {
-      r.definition = text();
-      d.has_definition = true;
-    } else if (key == "materialized") {
-      r.materialized = boolean();
-    } else if (key == "depends_on") {
-      r.depends_on = strings();
-    } else if (key == "indexes") {
-      r.indexes = strings();
-    } else if (key == "with_data") {
-      r.with_data = boolean();
-    } else if (key == "comment") {
-      if (json_type == "null") {
-        r.comment.reset();
+    for (const auto& [key, value] : element.members) {
+      auto not_null = [&] {
+        if (value.type == Type::kNull) {
+          throw Error(sqlstate::kNullValueNotAllowed, where(position) + "." + key + " must not be null");
+        }
+      };
+      auto text = [&]() -> std::string {
+        not_null();
+        if (value.type != Type::kString) bad_type(position, key, "a string", json_type_name(value.type));
+        return value.text;
+      };
+      auto boolean = [&]() -> bool {
+        not_null();
+        if (value.type != Type::kBoolean) bad_type(position, key, "true or false", json_type_name(value.type));
+        return value.text == "true";
+      };
+      auto strings = [&]() -> std::vector<std::string> {
+        not_null();
+        if (value.type != Type::kArray) {
+          bad_type(position, key, "an array of strings", json_type_name(value.type));
+        }
+        std::vector<std::string> items;
+        items.reserve(value.items.size());
+        for (const JsonValue& item : value.items) {
+          if (item.type != Type::kString) {
+            bad_type(position, key, "an array of strings", "an array of other values");
+          }
+          items.push_back(item.text);
+        }
+        return items;
+      };
+      if (key == "view_name") {
+        r.view_name = text();
+        d.has_view_name = true;
+      } else if (key == "definition") {
+        r.definition = text();
+        d.has_definition = true;
+      } else if (key == "materialized") {
+        r.materialized = boolean();
+      } else if (key == "depends_on") {
+        r.depends_on = strings();
+      } else if (key == "indexes") {
+        r.indexes = strings();
+      } else if (key == "with_data") {
+        r.with_data = boolean();
+      } else if (key == "comment") {
+        if (value.type == Type::kNull) {
+          r.comment.reset();
+        } else {
+          r.comment = text();
+        }
+      } else if (key == "view_options") {
+        r.view_options = strings();
+      } else if (key == "incremental") {
+        r.incremental = boolean();
       } else {
-        r.comment = text();
+        throw Error(sqlstate::kInvalidParameterValue, where(position) + ": unknown key \"" + key + "\"",
+                    {}, std::string("Keys: ") + kKeys + ".");
       }
-    } else if (key == "view_options") {
-      r.view_options = strings();
-    } else if (key == "incremental") {
-      r.incremental = boolean();
-    } else {
-      throw Error(sqlstate::kInvalidParameterValue, where(position) + ": unknown key \"" + key + "\"",
-                  {}, std::string("Keys: ") + kKeys + ".");
     }
   }
   for (const Declared& d : out) {
@@ -169,13 +156,13 @@ struct Planned {
 
 }  // namespace
 
-std::vector<SyncRow> declare_views(const std::string& views_json, bool prune, bool dry_run,
+std::vector<SyncRow> declare_views(const JsonValue& views, bool prune, bool dry_run,
                                    const std::string& search_path) {
   if (!dry_run) {
     require_writable("viewmgr.declare");
     lock_registry();
   }
-  std::vector<Declared> declared = read_declarations(views_json);
+  std::vector<Declared> declared = read_declarations(views);
   std::vector<std::string> path = expand_search_path(search_path);
 
   // The registry once, whole: a declaration names the whole set.
@@ -186,6 +173,7 @@ std::vector<SyncRow> declare_views(const std::string& views_json, bool prune, bo
   std::vector<Planned> planned;
   planned.reserve(declared.size());
   std::unordered_map<std::string, int> position_of;  // display name -> position
+  KnownSchemaRights schema_rights;  // each schema checked once for the whole set
   for (const Declared& d : declared) {
     const Registration& r = d.registration;
     check_registration_arguments(r);
@@ -219,7 +207,7 @@ std::vector<SyncRow> declare_views(const std::string& views_json, bool prune, bo
       check_index_specs(name, r.indexes);
     }
     p.view.view_options = normalize_view_options(r.view_options);
-    require_create_rights(name);
+    require_create_rights(name, &schema_rights);
     p.view.materialized = r.materialized;
     p.view.search_path = path;
     p.view.indexes = r.indexes;

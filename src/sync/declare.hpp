@@ -7,13 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "core/json_value.hpp"
 #include "sync/sync.hpp"
 
 namespace viewmgr::pg {
 
-// `views_json` is the jsonb argument as text. Returns one row per declared view (in build
+// `views` is the jsonb argument (pg/jsonb.hpp). Returns one row per declared view (in build
 // order) and one per pruned view (action "dropped").
-std::vector<SyncRow> declare_views(const std::string& views_json, bool prune, bool dry_run,
+std::vector<SyncRow> declare_views(const JsonValue& views, bool prune, bool dry_run,
                                    const std::string& search_path);
 
 }  // namespace viewmgr::pg

@@ -35,6 +35,8 @@ class ManagedViews {
   std::optional<NodeId> find_or_load(const QualifiedName& name);
 
   const std::vector<ManagedView>& views() const { return views_; }
+  // Loaded whole (load_registry), not a Partial neighbourhood.
+  bool is_whole() const { return !partial_; }
   ManagedView& view(NodeId node) { return views_.at(node); }
   const DependencyGraph& graph() const { return graph_; }
   std::optional<NodeId> find(const QualifiedName& name) const;

@@ -61,18 +61,23 @@ void require_registry_owner(const ManagedView& view, const char* verb) {
 
 // The privileges plain SQL would ask for: own the view if it exists, else CREATE on the
 // schema.
-void require_create_rights(const QualifiedName& name) {
-  const char* schema = name.schema.c_str();
-  Oid nsp = pg_call([&] { return get_namespace_oid(schema, false); });
-  // A view in an extension's schema (viewmgr's own above all) would make DROP EXTENSION
-  // fail, and would sit among objects the extension's upgrades own.
-  Oid extension = pg_call([&] { return getExtensionOfObject(NamespaceRelationId, nsp); });
-  if (OidIsValid(extension)) {
-    std::string extname = pg_call([&] { return get_extension_name(extension); });
-    throw Error(sqlstate::kReservedName,
-                "cannot manage " + name.display() + ": schema " + quote_ident(name.schema) +
-                    " belongs to the extension " + extname,
-                {}, "Put managed views in a schema of your own.");
+void require_create_rights(const QualifiedName& name, KnownSchemaRights* known) {
+  SchemaRights local;
+  SchemaRights& schema_rights = known != nullptr ? (*known)[name.schema] : local;
+  if (!OidIsValid(schema_rights.namespace_oid)) {
+    const char* schema = name.schema.c_str();
+    Oid nsp = pg_call([&] { return get_namespace_oid(schema, false); });
+    // A view in an extension's schema (viewmgr's own above all) would make DROP EXTENSION
+    // fail, and would sit among objects the extension's upgrades own.
+    Oid extension = pg_call([&] { return getExtensionOfObject(NamespaceRelationId, nsp); });
+    if (OidIsValid(extension)) {
+      std::string extname = pg_call([&] { return get_extension_name(extension); });
+      throw Error(sqlstate::kReservedName,
+                  "cannot manage " + name.display() + ": schema " + quote_ident(name.schema) +
+                      " belongs to the extension " + extname,
+                  {}, "Put managed views in a schema of your own.");
+    }
+    schema_rights.namespace_oid = nsp;
   }
   Oid relid = relation_oid(name);
   if (OidIsValid(relid)) {
@@ -89,8 +94,12 @@ void require_create_rights(const QualifiedName& name) {
     }
     return;
   }
-  AclResult acl = pg_call([&] { return compat::schema_acl(nsp, GetUserId(), ACL_CREATE); });
-  if (acl != ACLCHECK_OK) {
+  if (!schema_rights.may_create.has_value()) {
+    Oid nsp = schema_rights.namespace_oid;
+    AclResult acl = pg_call([&] { return compat::schema_acl(nsp, GetUserId(), ACL_CREATE); });
+    schema_rights.may_create = acl == ACLCHECK_OK;
+  }
+  if (!*schema_rights.may_create) {
     throw Error(sqlstate::kInsufficientPrivilege,
                 "permission denied for schema " + quote_ident(name.schema),
                 "Registering a view needs the CREATE privilege on its schema.");

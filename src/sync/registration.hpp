@@ -2,8 +2,11 @@
 // (unless apply => false) building what it touches; and taking a view out of management.
 #pragma once
 
+#include "pg/postgres.hpp"
+
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace viewmgr::pg {
@@ -30,7 +33,15 @@ struct QualifiedName;
 // privileges plain SQL would ask for (own the view if it exists, else CREATE on the
 // schema); being a member of the role that manages an existing registration.
 void check_registration_arguments(const Registration& registration);
-void require_create_rights(const QualifiedName& name);
+// What require_create_rights learned of each schema (keyed by name), for declare() to
+// check a schema once for all of its views: the schema's oid once it is known not to
+// belong to an extension, and whether the caller may CREATE in it, once asked.
+struct SchemaRights {
+  Oid namespace_oid = InvalidOid;
+  std::optional<bool> may_create;
+};
+using KnownSchemaRights = std::unordered_map<std::string, SchemaRights>;
+void require_create_rights(const QualifiedName& name, KnownSchemaRights* known = nullptr);
 void require_registry_owner(const ManagedView& view, const char* verb);
 // The text without leading and trailing white space.
 std::string trim_space(const std::string& text);

@@ -96,9 +96,12 @@ std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
   rows.insert(rows.end(), left_out.begin(), left_out.end());
   if (dry_run) return rows;
   rebuild.run([] {});
-  if (scope.has_value()) {
+  if (scope.has_value() && !managed.is_whole()) {
     // Only what this call judged (a register() of one view and its neighbourhood): the
-    // cost of a call stays that of its neighbourhood, not of the whole registry.
+    // cost of a call stays that of its neighbourhood, not of the whole registry. With the
+    // registry loaded whole (declare), the whole-registry form is cheaper than the list of
+    // names (one hash join instead of a probe per name): following an owner PostgreSQL
+    // records is right for any view, judged or not.
     std::vector<QualifiedName> judged;
     for (NodeId node : scoped_nodes) judged.push_back(managed.view(node).name);
     follow_owner_changes(judged);
