@@ -47,6 +47,10 @@ IncrementalPlan plan_incremental(const QueryShape& shape) {
                                           : "it reads more than one relation; joins are not supported yet");
   }
   const ShapeRelation& source = shape.relations.front();
+  if (source.relkind == 'v' && !source.view_refusal.empty()) {
+    return refuse("it reads the view " + source.name + ", which " + source.view_refusal +
+                  "; only plain views that select rows of one table are supported in between");
+  }
   if (source.relkind != 'r') {
     return refuse("it reads the " + describe_relkind(source.relkind) + " " + source.name +
                   "; only a table read directly is supported yet");
@@ -88,9 +92,8 @@ IncrementalPlan plan_incremental(const QueryShape& shape) {
   IncrementalPlan plan;
   plan.source = source.name;
   for (const auto& key : shape.group_keys) {
-    if (!key.is_column) {
-      return refuse("the group key " + key.expression + " is not a column of " + source.name +
-                    "; expressions as group keys are not supported yet");
+    if (!key.is_column && key.source_expression.empty()) {
+      return refuse("the group key " + key.expression + " is not an expression of the columns of " + source.name);
     }
     if (!key.builtin_type) {
       return refuse("the group key " + key.expression + " has the type " + key.type_name +
@@ -100,9 +103,12 @@ IncrementalPlan plan_incremental(const QueryShape& shape) {
       return refuse("the group key " + key.expression +
                     " is not among the output columns; output it so its groups can be found");
     }
+    // A plain column is logged as itself (a refresh looks for an index on it); an
+    // expression, such as date_trunc('day', ts) or lower(name), as its value.
+    std::string logged = key.source_expression.empty() ? key.column : key.source_expression;
     bool seen = std::any_of(plan.keys.begin(), plan.keys.end(),
-                            [&](const IncrementalKey& k) { return k.source_column == key.column; });
-    if (!seen) plan.keys.push_back({key.column, *key.output});
+                            [&](const IncrementalKey& k) { return k.source_expression == logged; });
+    if (!seen) plan.keys.push_back({key.is_column ? key.column : std::string(), *key.output, logged});
   }
   plan.qualifies = true;
   return plan;

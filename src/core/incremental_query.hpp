@@ -21,6 +21,10 @@ struct ShapeRelation {
   std::string name;        // qualified display name
   char relkind = 'r';      // pg_class.relkind
   bool has_children = false;  // inheritance children (or partitions)
+  // The plain views the query reads it through, outermost first (empty: read directly).
+  // A view that does not reduce to one table keeps relkind 'v' and says why here.
+  std::vector<std::string> through_views;
+  std::string view_refusal;
 };
 
 // A GROUP BY item.
@@ -28,6 +32,10 @@ struct ShapeGroupKey {
   std::string expression;           // as written back, for messages
   bool is_column = false;           // a plain column of the one table
   std::string column;               // that column's name
+  // The key as an expression over a row of the one table (through the views read, if
+  // any), with every name outside pg_catalog qualified: what the capture computes from the
+  // transition tables. Empty when it cannot be (it reads something else than that row).
+  std::string source_expression;
   bool builtin_type = false;        // its type is one of PostgreSQL's own
   std::string type_name;            // for messages
   std::optional<std::string> output;  // the output column that returns it, if any
@@ -67,8 +75,9 @@ struct QueryShape {
 // A group key as the engine uses it: the source column the capture triggers log, and the
 // output column of the view (and of its table) that holds it.
 struct IncrementalKey {
-  std::string source_column;
+  std::string source_column;      // the table's column, when the key is one ("" for an expression)
   std::string output_column;
+  std::string source_expression;  // what the capture logs, over a row of the table
 };
 
 // The verdict: either a plan or the reason the definition does not qualify.

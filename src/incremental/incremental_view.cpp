@@ -162,16 +162,24 @@ std::string dollar_quoted(const std::string& body) {
   return tag + body + tag;
 }
 
+// What the capture logs for each key, over a row of the source (or of a transition table):
+// the column itself, or the key's expression (lower(name), date_trunc('day', ts), ...).
+std::string logged_keys(const IncrementalPlan& plan) {
+  std::string out;
+  for (const auto& key : plan.keys) {
+    std::string value = key.source_column.empty() ? "(" + key.source_expression + ")" : quote_ident(key.source_column);
+    out += (out.empty() ? "" : ", ") + value;
+  }
+  return out;
+}
+
 std::string capture_function_sql(const QualifiedName& staged, const Objects& objects,
                                  const IncrementalPlan& plan) {
-  std::vector<std::string> source_columns, log_columns;
-  for (const auto& key : plan.keys) {
-    source_columns.push_back(key.source_column);
-    log_columns.push_back(key.output_column);
-  }
+  std::vector<std::string> log_columns;
+  for (const auto& key : plan.keys) log_columns.push_back(key.output_column);
   std::string log = objects.key_log().display();
   std::string insert = "INSERT INTO " + log + " (" + joined_columns(log_columns) + ") ";
-  std::string cols = joined_columns(source_columns);
+  std::string cols = logged_keys(plan);
   std::string body =
       "BEGIN\n"
       "  IF TG_OP = 'TRUNCATE' THEN\n"
@@ -266,14 +274,16 @@ void create_incremental_table(const ManagedView& view) {
   }
   std::string log_columns = "NULL::boolean AS " + quote_ident(kTruncatedMarkerColumn);
   for (const auto& key : plan.keys) {
-    log_columns += ", s." + quote_ident(key.source_column) + " AS " + quote_ident(key.output_column);
+    std::string value = key.source_column.empty() ? "(" + key.source_expression + ")" : "s." + quote_ident(key.source_column);
+    log_columns += ", " + value + " AS " + quote_ident(key.output_column);
   }
   spi_execute("CREATE TABLE " + staged(objects.key_log()).display() + " AS SELECT " + log_columns + " FROM " +
               plan.source + " s WITH NO DATA");
   // Each key column says which source column it logs: a refresh looks for an index on it.
+  // An expression's column says which expression (no column is named so).
   for (const auto& key : plan.keys) {
     spi_execute("COMMENT ON COLUMN " + staged(objects.key_log()).display() + "." + quote_ident(key.output_column) +
-                " IS " + quote_literal(key.source_column));
+                " IS " + quote_literal(logged_value(key)));
   }
   QualifiedName staged_function{view.name.schema, objects.base + "_capture"};
   spi_execute(capture_function_sql(staged_function, objects, plan));
@@ -345,7 +355,8 @@ std::string refresh_incremental_table(Oid table, const std::string& display_name
       "  bool_or(EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhparent = t.tgrelid)), "
       "  bool_or(EXISTS (SELECT FROM pg_catalog.pg_index x JOIN pg_catalog.pg_attribute a "
       "    ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0] "
-      "    WHERE x.indrelid = t.tgrelid AND x.indisvalid AND x.indpred IS NULL AND a.attname = ANY ($2::text[]))) "
+      "    WHERE x.indrelid = t.tgrelid AND x.indisvalid AND x.indpred IS NULL AND a.attname = ANY ($2::text[]))), "
+      "  min(t.tgrelid) "
       "FROM pg_catalog.pg_trigger t WHERE t.tgname = ANY ($1::text[])",
       {{to_array_literal(trigger_names)}, {to_array_literal(source_keys)}});
   bool per_group = capture.rows.at(0).at(2) == Value("t");
@@ -354,6 +365,10 @@ std::string refresh_incremental_table(Oid table, const std::string& display_name
     full_reason = "its capture triggers are missing or disabled";
   } else if (capture.rows.at(0).at(1) == Value("t")) {
     full_reason = "its source has inheritance children, whose writes are not captured";
+  } else {
+    std::vector<std::pair<std::string, std::string>> logged;
+    for (std::size_t i = 0; i < keys.size(); i++) logged.emplace_back(keys[i], source_keys[i]);
+    full_reason = capture_out_of_date(relation_oid(objects.definition_view()), logged, to_oid(capture.rows.at(0).at(3)));
   }
 
   Oid owner = relation_owner(table);

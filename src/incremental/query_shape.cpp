@@ -3,11 +3,15 @@
 #include "incremental/query_shape.hpp"
 
 #include "core/error.hpp"
+#include "incremental/key_expressions.hpp"
 #include "pg/boundary.hpp"
 #include "pg/compat.hpp"
 #include "pg/names.hpp"
 #include "pg/scopes.hpp"
 #include "registry/registry.hpp"
+#include "pg/spi.hpp"
+
+#include <algorithm>
 
 extern "C" {
 #include "access/transam.h"
@@ -57,6 +61,8 @@ struct RawRelation {
   char* name;
   char relkind;
   bool has_children;
+  List* through_views;       // char*, outermost first
+  const char* view_refusal;  // a view that does not reduce to one table: why
 };
 
 struct RawKey {
@@ -66,6 +72,8 @@ struct RawKey {
   bool builtin_type;
   char* type_name;
   char* output;  // nullptr: not an output column
+  Node* over_row;  // the key over a row of the table read (nullptr: it cannot be)
+  char* source_expression;  // over_row written back with every name qualified
 };
 
 struct RawAggregate {
@@ -88,6 +96,7 @@ struct RawShape {
   RawAggregate* aggregates;
   int n_outputs;
   char** outputs;
+  Oid table;  // the one table read (directly or through views), else InvalidOid
 };
 
 // Inside pg_call: palloc'd facts only.
@@ -111,6 +120,7 @@ void read_shape(Query* query, RawShape* out) {
   out->relations = static_cast<RawRelation*>(palloc0(sizeof(RawRelation) * (n_rtes + 1)));
   Oid single_relid = InvalidOid;
   Index single_rti = 0;
+  List* single_outputs = NIL;
   ListCell* lc;
   Index rti = 0;
   foreach (lc, query->rtable) {
@@ -118,12 +128,22 @@ void read_shape(Query* query, RawShape* out) {
     auto* rte = static_cast<RangeTblEntry*>(lfirst(lc));
     if (rte->rtekind == RTE_RELATION) {
       RawRelation& r = out->relations[out->n_relations++];
-      r.schema = get_namespace_name(get_rel_namespace(rte->relid));
-      r.name = get_rel_name(rte->relid);
-      r.relkind = rte->relkind;
-      r.has_children = rte->inh && has_subclass(rte->relid);
+      Oid read = rte->relid;
+      List* view_outputs = NIL;
+      if (rte->relkind == RELKIND_VIEW) {
+        // A plain view in between: the table it reads is the source, its rows reduced to
+        // that table's through the view's expressions.
+        Oid table = flatten_through_views(rte->relid, &view_outputs, &r.through_views, &r.view_refusal);
+        if (OidIsValid(table)) read = table;
+      }
+      r.schema = get_namespace_name(get_rel_namespace(read));
+      r.name = get_rel_name(read);
+      r.relkind = get_rel_relkind(read);
+      r.has_children = (read != rte->relid || rte->inh) && has_subclass(read);
       single_relid = rte->relid;
       single_rti = rti;
+      single_outputs = view_outputs;
+      out->table = r.relkind == RELKIND_RELATION ? read : InvalidOid;
     } else if (!compat::is_grouping_step(rte)) {
       out->other[out->n_other++] = from_item_words(rte->rtekind);
     }
@@ -148,11 +168,11 @@ void read_shape(Query* query, RawShape* out) {
     Oid type = exprType(expr);
     key.builtin_type = type < FirstNormalObjectId;
     key.type_name = format_type_be(type);
-    if (IsA(expr, Var)) {
-      auto* var = reinterpret_cast<Var*>(expr);
-      if (one_relation && var->varlevelsup == 0 && static_cast<Index>(var->varno) == single_rti && var->varattno > 0) {
+    if (one_relation && OidIsValid(out->table)) {
+      key.over_row = over_table_row(expr, single_rti, single_outputs);
+      if (key.over_row != nullptr && IsA(key.over_row, Var)) {
         key.is_column = true;
-        key.column = get_attname(single_relid, var->varattno, false);
+        key.column = get_attname(out->table, reinterpret_cast<Var*>(key.over_row)->varattno, false);
       }
     }
     // The output column that returns it: this entry, or another returning the same column.
@@ -199,7 +219,11 @@ QueryShape to_shape(const RawShape& raw) {
   for (int i = 0; i < raw.n_other; i++) shape.other_from_items.emplace_back(raw.other[i]);
   for (int i = 0; i < raw.n_relations; i++) {
     const RawRelation& r = raw.relations[i];
-    shape.relations.push_back({QualifiedName{r.schema, r.name}.display(), r.relkind, r.has_children});
+    ShapeRelation relation{QualifiedName{r.schema, r.name}.display(), r.relkind, r.has_children, {}, {}};
+    ListCell* lc;
+    foreach (lc, r.through_views) relation.through_views.emplace_back(static_cast<char*>(lfirst(lc)));
+    if (r.view_refusal != nullptr) relation.view_refusal = r.view_refusal;
+    shape.relations.push_back(std::move(relation));
   }
   for (int i = 0; i < raw.n_keys; i++) {
     const RawKey& k = raw.keys[i];
@@ -207,6 +231,7 @@ QueryShape to_shape(const RawShape& raw) {
     key.expression = k.expression;
     key.is_column = k.is_column;
     if (k.column != nullptr) key.column = k.column;
+    if (k.source_expression != nullptr) key.source_expression = k.source_expression;
     key.builtin_type = k.builtin_type;
     key.type_name = k.type_name;
     if (k.output != nullptr) key.output = std::string(k.output);
@@ -233,6 +258,18 @@ IncrementalPlan plan_incremental_definition(const std::string& definition,
     read_shape(query, &r);
     return r;
   });
+  // The keys written back for the capture function, whose search_path is pg_catalog only:
+  // every other name qualified.
+  if (OidIsValid(raw.table)) {
+    ScopedSearchPath pinned("pg_catalog");
+    pg_call([&] {
+      List* context = deparse_context_for(get_rel_name(raw.table), raw.table);
+      for (int i = 0; i < raw.n_keys; i++) {
+        RawKey& key = raw.keys[i];
+        if (key.over_row != nullptr) key.source_expression = deparse_expression(key.over_row, context, false, false);
+      }
+    });
+  }
   return plan_incremental(to_shape(raw));
 }
 
@@ -243,8 +280,9 @@ IncrementalPlan require_incremental_plan(const std::string& display_name, const 
     throw Error(sqlstate::kFeatureNotSupported,
                 "cannot maintain " + display_name + " incrementally: " + plan.refusal,
                 {},
-                "Incremental materialized views support a GROUP BY over one table whose group keys "
-                "are output columns of that table, with count, sum, avg, min, max, bool_and, "
+                "Incremental materialized views support a GROUP BY over one table (read directly "
+                "or through plain views of its rows) whose group keys are output columns: columns "
+                "of that table or immutable expressions of them, with count, sum, avg, min, max, bool_and, "
                 "bool_or, every, bit_and or bit_or; register it with incremental => false for a "
                 "full refresh.");
   }
@@ -260,6 +298,42 @@ void check_incremental_declaration(const ManagedView& view, bool sources_must_ex
   auto failure = in_subtransaction([&] { plan = plan_incremental_definition(view.definition, view.search_path); });
   if (failure.has_value()) return;  // judged at its build
   (void)require_incremental_plan(view.display_name, view.definition, view.search_path);
+}
+
+std::string logged_value(const IncrementalKey& key) {
+  return key.source_column.empty() ? key.source_expression : key.source_column;
+}
+
+std::string capture_out_of_date(Oid definition_view, const std::vector<std::pair<std::string, std::string>>& logged,
+                                Oid source) {
+  char* schema = nullptr;
+  char* relname = nullptr;
+  pg_call([&] {
+    relname = get_rel_name(source);
+    if (relname != nullptr) schema = get_namespace_name(get_rel_namespace(source));
+  });
+  if (relname == nullptr || schema == nullptr) return "the table its capture triggers are on is gone";
+  std::string source_name = QualifiedName{schema, relname}.display();
+  std::string text;
+  {
+    // Written back with every name qualified, so it reads the same under any search_path.
+    ScopedSearchPath pinned("pg_catalog");
+    QueryResult def = spi_query("SELECT pg_catalog.pg_get_viewdef($1)", {{std::to_string(definition_view), OIDOID}});
+    if (def.rows.empty() || !def.rows[0][0].has_value()) return "its definition view is missing";
+    text = *def.rows[0][0];
+  }
+  std::optional<IncrementalPlan> plan;
+  auto failure = in_subtransaction([&] { plan = plan_incremental_definition(text, {"pg_catalog"}); });
+  if (failure.has_value() || !plan->qualifies) return "its definition no longer qualifies as it reads its sources now";
+  if (plan->source != source_name) return "a view it reads now reads " + plan->source;
+  std::vector<std::pair<std::string, std::string>> now;
+  for (const auto& key : plan->keys) now.emplace_back(key.output_column, logged_value(key));
+  auto sorted = [](std::vector<std::pair<std::string, std::string>> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  if (sorted(now) != sorted(logged)) return "a view it reads was replaced and its group keys read other columns now";
+  return "";
 }
 
 }  // namespace viewmgr::pg

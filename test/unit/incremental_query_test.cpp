@@ -40,6 +40,29 @@ TEST(IncrementalQuery, AKeyOutputUnderAnotherNameIsFoundThere) {
   EXPECT_EQ(plan.keys[0].output_column, "r");
 }
 
+TEST(IncrementalQuery, AnExpressionKeyIsLoggedAsItsValue) {
+  QueryShape shape = grouped_sales();
+  shape.group_keys[0].is_column = false;
+  shape.group_keys[0].column.clear();
+  shape.group_keys[0].expression = "lower(region)";
+  shape.group_keys[0].source_expression = "lower(region)";
+  shape.group_keys[0].output = "r";
+  IncrementalPlan plan = plan_incremental(shape);
+  ASSERT_TRUE(plan.qualifies) << plan.refusal;
+  ASSERT_EQ(plan.keys.size(), 1u);
+  EXPECT_EQ(plan.keys[0].source_column, "");
+  EXPECT_EQ(plan.keys[0].source_expression, "lower(region)");
+  EXPECT_EQ(plan.keys[0].output_column, "r");
+}
+
+TEST(IncrementalQuery, ATableReadThroughViewsIsTheSource) {
+  QueryShape shape = grouped_sales();
+  shape.relations[0].through_views = {"s.recent_sales", "s.sales_ok"};
+  IncrementalPlan plan = plan_incremental(shape);
+  ASSERT_TRUE(plan.qualifies) << plan.refusal;
+  EXPECT_EQ(plan.source, "s.sales");
+}
+
 TEST(IncrementalQuery, TheSameKeyTwiceIsOneKey) {
   QueryShape shape = grouped_sales();
   shape.group_keys.push_back(shape.group_keys[0]);
@@ -91,8 +114,11 @@ INSTANTIATE_TEST_SUITE_P(
                 "my_sum is not one of PostgreSQL's own"},
         Refusal{"ordered-set", [](QueryShape& s) { s.aggregates.push_back({"percentile_cont", true, true, true}); },
                 "ordered-set aggregate percentile_cont"},
-        Refusal{"an expression key", [](QueryShape& s) { s.group_keys[0].is_column = false; s.group_keys[0].expression = "lower(region)"; },
-                "lower(region) is not a column"},
+        Refusal{"a key not over the table's row", [](QueryShape& s) { s.group_keys[0].is_column = false; s.group_keys[0].expression = "lower(region)"; },
+                "lower(region) is not an expression of the columns of s.sales"},
+        Refusal{"a view that does not reduce to one table",
+                [](QueryShape& s) { s.relations[0].relkind = 'v'; s.relations[0].view_refusal = "groups its rows"; },
+                "the view s.sales, which groups its rows; only plain views"},
         Refusal{"a key of a user type", [](QueryShape& s) { s.group_keys[0].builtin_type = false; s.group_keys[0].type_name = "s.mood"; },
                 "type s.mood"},
         Refusal{"a key not in the output", [](QueryShape& s) { s.group_keys[0].output.reset(); },
