@@ -201,38 +201,59 @@ sub process_gone {
   return $status =~ /^State:\s+Z/m ? 1 : 0;
 }
 
-sub children_of {
-  my ($ppid) = @_;
-  my @kids;
-  for my $f (glob '/proc/[0-9]*/status') {
-    open(my $fh, '<', $f) or next;
-    my $status = do { local $/; <$fh> };
-    push @kids, $1 if $status =~ /^PPid:\s+$ppid$/m && $status !~ /^State:\s+Z/m && $f =~ m{/proc/(\d+)/};
+# The System V shared memory segment of the running postmaster: postmaster.pid's 7th line is
+# "key shmid".
+sub shmem_id {
+  open(my $fh, '<', $node->data_dir . '/postmaster.pid') or return undef;
+  my @lines = <$fh>;
+  return defined $lines[6] && $lines[6] =~ /^\s*\d+\s+(\d+)/ ? $1 : undef;
+}
+
+# How many processes still have that segment attached (0 once it is gone).
+sub shmem_attached {
+  my ($shmid) = @_;
+  open(my $fh, '<', '/proc/sysvipc/shm') or return 0;
+  while (<$fh>) {
+    my @f = split;
+    return $f[6] if @f > 6 && $f[1] eq $shmid;
   }
-  return @kids;
+  return 0;
 }
 
 sub kill_postmaster {
   my $pid = $node->{_pid};
+  my $shmid = shmem_id();
   $node->kill9;
-  return $pid;
+  return { pid => $pid, shmid => $shmid };
 }
 
 # The old postmaster's children leave once they notice it is gone (a backend running a
-# query, when the query ends); until then the new postmaster must not start. Then the stale
-# postmaster.pid (whose process may linger as a zombie) is removed and the server started.
+# query, when the query ends); until then PostgreSQL refuses to start ("pre-existing shared
+# memory block ... is still in use"). They cannot be found by their parent: the moment the
+# postmaster dies they are re-parented to init. What PostgreSQL itself checks is whether any
+# process still has the old shared memory segment attached, so that is what we wait for;
+# then the stale postmaster.pid (whose process may linger as a zombie) is removed and the
+# server started. A start that still fails (a child forked as the postmaster died and not
+# yet attached when we looked) is retried until the deadline.
 sub restart_after_postmaster_kill {
   my ($old) = @_;
-  my $deadline = time + 60;
+  my $deadline = time + 120;
   while (time < $deadline) {
-    last if process_gone($old) && !children_of($old);
+    last if process_gone($old->{pid}) && !(defined $old->{shmid} && shmem_attached($old->{shmid}));
     usleep(50_000);
   }
-  return 0 unless process_gone($old) && !children_of($old);
+  return 0 unless process_gone($old->{pid});
   unlink($node->data_dir . '/postmaster.pid');
   unlink($node->host . '/.s.PGSQL.' . $node->port . '.lock');
   $node->{_pid} = undef;
-  return quiet(sub { $node->start(fail_ok => 1) });
+  while (1) {
+    return 1 if quiet(sub { $node->start(fail_ok => 1) });
+    return 0 if time >= $deadline;
+    diag('the server did not start after the postmaster was killed; retrying: '
+      . (slurp_file($node->logfile) =~ /(pre-existing shared memory block[^\n]*)/ ? $1 : 'see the server log'));
+    unlink($node->data_dir . '/postmaster.pid');
+    usleep(500_000);
+  }
 }
 
 # --- one round ----------------------------------------------------------------------------
