@@ -53,6 +53,7 @@ enum RegistryColumn {
   kLastError,
   kBindings,
   kIncremental,
+  kRegisteredOwner,
 };
 
 // The pg_class row `c` is the view registry row `alias` last built, standing under its
@@ -75,7 +76,8 @@ enum RegistryColumn {
   "m.reads, m.indexes, m.with_data, m.comment, m.view_options, m.built_definition, "           \
   "m.built_search_path, m.built_index_specs, m.built_with_data, m.built_comment, "             \
   "m.built_view_options, m.built_viewdef, m.built_indexes, m.built_relid, m.built_rule_xmin, " \
-  OWNER_OF("m") ", m.last_refreshed_at, m.last_refresh_duration, m.last_error, m.bindings, m.incremental "
+  OWNER_OF("m") ", m.last_refreshed_at, m.last_refresh_duration, m.last_error, m.bindings, m.incremental, " \
+  "m.owner::pg_catalog.oid "
 
 // The display name of a registry row as SQL: the expression the install script indexes
 // (managed_view_display_idx), so lookups by display name use that index.
@@ -194,6 +196,7 @@ std::vector<ManagedView> to_views(const QueryResult& result) {
     v.last_error = row[kLastError];
     v.bindings = row[kBindings];
     v.incremental = row[kIncremental] == std::optional<std::string>("t");
+    v.registered_owner = to_oid(row[kRegisteredOwner]);
     views.push_back(std::move(v));
   }
   return views;

@@ -50,6 +50,9 @@ struct ManagedView {
   // The role the view belongs to (InvalidOid: a registration whose role was dropped before
   // it was built). For a built view, the owner pg_class records.
   Oid owner = InvalidOid;
+  // The role the registry row records: not `owner` when the built view was handed to
+  // another role since it was last recorded (follow_owner_changes writes it then).
+  Oid registered_owner = InvalidOid;
   std::optional<std::string> last_refreshed_at;
   std::optional<std::string> last_refresh_duration;
   std::optional<std::string> last_error;

@@ -96,12 +96,24 @@ std::vector<SyncRow> sync_views(ManagedViews& managed, bool dry_run,
   rows.insert(rows.end(), left_out.begin(), left_out.end());
   if (dry_run) return rows;
   rebuild.run([] {});
-  if (scope.has_value() && !managed.is_whole()) {
+  if (scope.has_value() && managed.is_whole()) {
+    // declare(): the registry was loaded whole, each row with the owner it records beside
+    // the one pg_class gives (ManagedView::registered_owner). Only rows where the two
+    // differ, or views built just now, can have an owner to write: none on a redeploy that
+    // changed nothing, which then runs no statement at all.
+    std::vector<bool> built(graph.size(), false);
+    for (const auto& step : rebuild.steps()) {
+      if (step.managed.has_value() && step.step.action != Action::kUnchanged) built[*step.managed] = true;
+    }
+    std::vector<QualifiedName> candidates;
+    for (NodeId node : scoped_nodes) {
+      const ManagedView& view = managed.view(node);
+      if (built[node] || view.owner != view.registered_owner) candidates.push_back(view.name);
+    }
+    follow_owner_changes(candidates);
+  } else if (scope.has_value()) {
     // Only what this call judged (a register() of one view and its neighbourhood): the
-    // cost of a call stays that of its neighbourhood, not of the whole registry. With the
-    // registry loaded whole (declare), the whole-registry form is cheaper than the list of
-    // names (one hash join instead of a probe per name): following an owner PostgreSQL
-    // records is right for any view, judged or not.
+    // cost of a call stays that of its neighbourhood, not of the whole registry.
     std::vector<QualifiedName> judged;
     for (NodeId node : scoped_nodes) judged.push_back(managed.view(node).name);
     follow_owner_changes(judged);

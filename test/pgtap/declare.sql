@@ -5,7 +5,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_viewmgr;
-SELECT plan(55);
+SELECT plan(58);
 
 SET LOCAL client_min_messages = warning;
 CREATE SCHEMA dcl;
@@ -143,6 +143,18 @@ SELECT throws_like($$SELECT * FROM viewmgr.declare('[{"view_name": "dcl_b.y", "d
 DROP VIEW dcl_b.by_hand;
 SELECT dcl.refused('[{"view_name": "b", "definition": "SELECT g, count(*) AS n, sum(v) AS total FROM a GROUP BY g", "materialized": true}]',
                    '2BP01', 'prune of a view the set still reads', prune => true);
+
+-- A managed view handed to another role by hand: declaring the same set again records the
+-- owner PostgreSQL now gives it (as sync() does), with nothing rebuilt.
+SELECT count(*) FROM viewmgr.declare('[{"view_name": "dcl_b.owned", "definition": "SELECT 1 AS one"}]');
+CREATE ROLE dcl_by_hand NOLOGIN;
+ALTER VIEW dcl_b.owned OWNER TO dcl_by_hand;
+SELECT is((SELECT owner::text FROM viewmgr.managed_view WHERE schema_name = 'dcl_b' AND relation_name = 'owned'),
+          current_user::text, 'before: the registry records the role that declared it');
+SELECT is((SELECT action FROM viewmgr.declare('[{"view_name": "dcl_b.owned", "definition": "SELECT 1 AS one"}]')),
+          'unchanged', 'declared again: unchanged');
+SELECT is((SELECT owner::text FROM viewmgr.managed_view WHERE schema_name = 'dcl_b' AND relation_name = 'owned'),
+          'dcl_by_hand', '... and the registry records the role it was handed to');
 
 -- Bad input: every refusal leaves everything as it was.
 SELECT dcl.refused('{"view_name": "a"}', '22023', 'an object instead of an array');
