@@ -185,7 +185,10 @@ sub check_fresh_views {
 sub server_up {
   my $deadline = time + 60;
   while (time < $deadline) {
-    my ($rc) = $node->psql($DB, 'SELECT 1', timeout => 5);
+    # psql can exit before it has read its input (the server refusing connections while it
+    # recovers from the crash), and IPC::Run then dies writing to its stdin ('ack Broken
+    # pipe'): that is one more "not up yet", not the end of the round.
+    my $rc = eval { ($node->psql($DB, 'SELECT 1', timeout => 5))[0] };
     return 1 if defined $rc && $rc == 0;
     usleep(100_000);
   }
